@@ -52,7 +52,7 @@ class User(Model):
     class Meta:
         table = "user_account"
         unique_together = (("external_issuer", "external_subject"),)
-        indexes = (("school", "role", "family_name"),)
+        indexes = (("school_id", "role", "family_name"),)
 
     @property
     def display_name(self) -> str:

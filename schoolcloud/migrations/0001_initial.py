@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'user_account', 'app': 'models', 'unique_together': (('external_issuer', 'external_subject'),), 'indexes': [Index(fields=['school', 'role', 'family_name'])], 'pk_attr': 'id'},
+            options={'table': 'user_account', 'app': 'models', 'unique_together': (('external_issuer', 'external_subject'),), 'indexes': [Index(fields=['school_id', 'role', 'family_name'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -1,0 +1,3 @@
+"""Pages for accounts, classes and courses (filled in by the accounts work)."""
+
+routes: list = []

@@ -1,0 +1,58 @@
+"""The JSON API under /api/v1: each domain contributes its routes; the OpenAPI document is generated
+from their docstrings."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.schemas import SchemaGenerator
+
+from schoolcloud.accounts.api import routes as accounts_api
+from schoolcloud.api.common import api_user
+from schoolcloud.web.csrf import csrf_token
+
+schemas = SchemaGenerator({
+    "openapi": "3.0.3",
+    "info": {"title": "schoolcloud API", "version": "1"},
+    "servers": [{"url": "/api/v1"}],
+    "components": {
+        "securitySchemes": {
+            "session": {"type": "apiKey", "in": "cookie", "name": "schoolcloud_session"},
+            "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
+        },
+        "schemas": {
+            "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}, "message_de": {"type": "string"},
+                "message_en": {"type": "string"}, "field": {"type": "string"}}}}},
+        },
+    },
+    "security": [{"session": [], "csrf": []}],
+})
+
+
+async def me(request: Request) -> JSONResponse:
+    """
+    get:
+      summary: The logged-in user and the CSRF token for state-changing calls.
+      responses:
+        200: {description: The user.}
+        401: {description: Not logged in.}
+    """
+    user = await api_user(request)
+    return JSONResponse({
+        "id": str(user.public_id), "username": user.username, "given_name": user.given_name,
+        "family_name": user.family_name, "role": user.role, "school_id": user.school_id,
+        "must_change_password": user.must_change_password, "csrf_token": csrf_token(request),
+    })
+
+
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(schemas.get_schema(routes=routes))
+
+
+routes = [
+    Route("/me", me),
+    Route("/openapi.json", openapi, include_in_schema=False),
+    *accounts_api,
+]

@@ -1,0 +1,106 @@
+"""The ASGI application: middleware, routes of every domain, database lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from tortoise.contrib.starlette import RegisterTortoise
+
+from schoolcloud.auth.current import LoginRequired
+from schoolcloud.auth.rp import make_oauth
+from schoolcloud.config import Settings, load_settings
+from schoolcloud.db import tortoise_config
+from schoolcloud.web.errors import AppError
+from schoolcloud.web.i18n import N_, current_locale
+from schoolcloud.web.i18n import gettext_ as _
+from schoolcloud.web.locale import LocaleMiddleware
+from schoolcloud.web.security import BodyLimit, SameOrigin, SecurityHeaders
+from schoolcloud.web.templating import render
+
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+log = logging.getLogger("schoolcloud")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+async def app_error(request: Request, exc: AppError):
+    if _wants_json(request):
+        return JSONResponse(exc.as_json(current_locale.get()), status_code=exc.status_code)
+    if isinstance(exc, LoginRequired):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    return render(request, "error.html", status_code=exc.status_code, message=exc.text(current_locale.get()),
+                  page_title=_("Error"))
+
+
+HTTP_MESSAGES = {
+    404: N_("Not found."),
+    405: N_("This method is not allowed here."),
+    413: N_("The request is too large."),
+}
+
+
+async def http_error(request: Request, exc: HTTPException):
+    message = HTTP_MESSAGES.get(exc.status_code, N_("The request could not be processed."))
+    return await app_error(request, AppError(f"http_{exc.status_code}", message, status=exc.status_code))
+
+
+async def server_error(request: Request, exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return await app_error(request, AppError("server_error", "Something went wrong on our side. Please try "
+                                             "again later.", status=500))
+
+
+def _routes(settings: Settings):
+    from schoolcloud.api.routes import routes as api_routes
+    from schoolcloud.auth.routes import routes as auth_routes
+    from schoolcloud.idp.routes import routes as idp_routes
+    from schoolcloud.web.routes import routes as web_routes
+    from schoolcloud.accounts.routes import routes as accounts_routes
+
+    routes = [*web_routes, *auth_routes, *accounts_routes, Mount("/api/v1", routes=api_routes),
+              Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")]
+    if settings.embedded_idp:
+        routes.append(Mount("/idp", routes=idp_routes))
+    return routes
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    form_targets = [] if settings.embedded_idp else [settings.oidc_issuer]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        async with RegisterTortoise(app, config=tortoise_config(settings)):
+            yield
+
+    middleware = [
+        Middleware(SecurityHeaders, form_targets=form_targets, hsts=settings.secure_cookies),
+        Middleware(BodyLimit, default=settings.max_form_bytes, limits={
+            "/admin/import": settings.max_import_bytes, "/api/v1/imports": settings.max_import_bytes}),
+        Middleware(SameOrigin, base_url=settings.base_url, exempt=("/idp/token", "/idp/userinfo")),
+        Middleware(LocaleMiddleware, default=settings.default_locale),
+        Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="schoolcloud_session",
+                   max_age=settings.session_max_hours * 3600, same_site="lax",
+                   https_only=settings.secure_cookies),
+    ]
+    app = Starlette(
+        routes=_routes(settings),
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={AppError: app_error, HTTPException: http_error, Exception: server_error},
+    )
+    app.state.settings = settings
+    app.state.oauth = make_oauth(settings)
+    return app

@@ -1,0 +1,96 @@
+"""Server-side login sessions behind a signed cookie, with idle and absolute timeouts.
+
+The cookie (Starlette's signed session, HttpOnly, SameSite=Lax) holds only a random session id; the row
+holds the tokens, so logout, deactivation and erasure end a session at once on every app instance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from starlette.requests import Request
+
+from schoolcloud.accounts.models import User
+from schoolcloud.auth.models import LoginSession
+
+TOUCH_EVERY = timedelta(seconds=60)  # bounds the writes that keeping a session alive costs
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+async def start(request: Request, user: User, token: dict) -> None:
+    settings = request.app.state.settings
+    session_id = secrets.token_urlsafe(32)
+    now = _now()
+    await LoginSession.create(
+        id_hash=_hash(session_id), user=user, last_seen_at=now,
+        expires_at=now + timedelta(hours=settings.session_max_hours),
+        id_token=token.get("id_token", ""), refresh_token=token.get("refresh_token", ""),
+        access_token_expires_at=_token_expiry(token),
+    )
+    # A fresh cookie and CSRF token at login: nothing from before login carries over (session fixation).
+    request.session.clear()
+    request.session["sid"] = session_id
+    request.state.user = user
+
+
+def _token_expiry(token: dict) -> datetime | None:
+    if "expires_at" in token:
+        return datetime.fromtimestamp(int(token["expires_at"]), timezone.utc)
+    if "expires_in" in token:
+        return _now() + timedelta(seconds=int(token["expires_in"]))
+    return None
+
+
+async def load(request: Request) -> LoginSession | None:
+    session_id = request.session.get("sid")
+    if not session_id:
+        return None
+    row = await LoginSession.get_or_none(id_hash=_hash(session_id)).prefetch_related("user")
+    if row is None:
+        request.session.clear()
+        return None
+    now = _now()
+    idle = timedelta(minutes=request.app.state.settings.session_idle_minutes)
+    if row.expires_at <= now or row.last_seen_at + idle <= now or not row.user.active:
+        await row.delete()
+        request.session.clear()
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = now
+        await LoginSession.filter(id_hash=row.id_hash).update(last_seen_at=now)
+    return row
+
+
+async def update_tokens(row: LoginSession, token: dict) -> None:
+    row.id_token = token.get("id_token") or row.id_token
+    row.refresh_token = token.get("refresh_token") or row.refresh_token
+    row.access_token_expires_at = _token_expiry(token)
+    await row.save(update_fields=["id_token", "refresh_token", "access_token_expires_at"])
+
+
+async def end(request: Request) -> LoginSession | None:
+    session_id = request.session.get("sid")
+    row = None
+    if session_id:
+        row = await LoginSession.get_or_none(id_hash=_hash(session_id))
+        if row is not None:
+            await row.delete()
+    request.session.clear()
+    return row
+
+
+async def end_all_for(user_id: int) -> int:
+    return await LoginSession.filter(user_id=user_id).delete()
+
+
+async def purge_expired() -> int:
+    return await LoginSession.filter(expires_at__lte=_now()).delete()

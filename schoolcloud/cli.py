@@ -1,0 +1,109 @@
+"""The `schoolcloud` command: migrate, run, serve and maintenance tasks."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from schoolcloud.config import ConfigError, Settings, config_table, load_settings
+
+
+async def _with_db(settings: Settings, work):
+    from tortoise import Tortoise
+
+    from schoolcloud.db import tortoise_config
+
+    await Tortoise.init(config=tortoise_config(settings))
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+async def migrate(settings: Settings) -> None:
+    from tortoise.migrations.api.migrate import migrate as migrate_api
+
+    from schoolcloud.db import tortoise_config
+
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    await migrate_api(config=tortoise_config(settings))
+    from tortoise import Tortoise
+
+    await Tortoise.close_connections()
+
+
+async def bootstrap(settings: Settings) -> None:
+    from schoolcloud.accounts.bootstrap import bootstrap as make_first_admin
+
+    created = await _with_db(settings, lambda: make_first_admin(settings.bootstrap_school))
+    if created:
+        login, password = created
+        print("First administrator created. This password is shown only once and must be changed at first login:")
+        print(f"login: {login}")
+        print(f"password: {password}")
+
+
+async def audit_verify(settings: Settings) -> int:
+    from schoolcloud.privacy.audit import verify
+
+    intact, count, problem = await _with_db(settings, verify)
+    if intact:
+        print(f"audit trail intact: {count} events")
+        return 0
+    print(f"audit trail BROKEN after {count} intact events: {problem}")
+    return 1
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    if settings.base_url.startswith("http://") and settings.embedded_idp:
+        # Authlib refuses plain-HTTP OAuth unless told; only acceptable on a loopback development setup.
+        os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+    print(f"schoolcloud is running at {settings.base_url}/", flush=True)
+    uvicorn.run("schoolcloud.asgi:app", host=settings.host, port=settings.port, log_level=settings.log_level,
+                proxy_headers=True, server_header=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="schoolcloud")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("bootstrap", help="create the first school and administrator if there are no users")
+    sub.add_parser("serve", help="serve the app (no migrations)")
+    sub.add_parser("run", help="migrate, bootstrap and serve: the single-machine start")
+    sub.add_parser("config-table", help="print the configuration table for the README")
+    audit = sub.add_parser("audit", help="audit trail tools")
+    audit.add_argument("action", choices=["verify"])
+    args = parser.parse_args(argv)
+
+    if args.command == "config-table":
+        print(config_table())
+        return 0
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+
+    if args.command == "migrate":
+        asyncio.run(migrate(settings))
+    elif args.command == "bootstrap":
+        asyncio.run(bootstrap(settings))
+    elif args.command == "serve":
+        serve(settings)
+    elif args.command == "run":
+        asyncio.run(migrate(settings))
+        asyncio.run(bootstrap(settings))
+        serve(settings)
+    elif args.command == "audit":
+        return asyncio.run(audit_verify(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
