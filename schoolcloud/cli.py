@@ -35,6 +35,19 @@ async def migrate(settings: Settings) -> None:
     await Tortoise.close_connections()
 
 
+async def pending_model_changes(settings: Settings) -> list[str]:
+    """Names of the migrations `makemigrations` would write: empty when models and migrations agree."""
+    from tortoise.cli.cli import tortoise_cli_context
+    from tortoise.migrations.autodetector import MigrationAutodetector
+
+    from schoolcloud.db import tortoise_config
+
+    config = tortoise_config(settings)
+    async with tortoise_cli_context(config) as ctx:
+        writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
+    return [f"{writer.app_label}.{writer.name}" for writer in writers]
+
+
 async def bootstrap(settings: Settings) -> None:
     from schoolcloud.accounts.bootstrap import bootstrap as make_first_admin
 
@@ -76,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="serve the app (no migrations)")
     sub.add_parser("run", help="migrate, bootstrap and serve: the single-machine start")
     sub.add_parser("config-table", help="print the configuration table for the README")
+    sub.add_parser("check-migrations", help="fail if the models have changes no migration covers")
     audit = sub.add_parser("audit", help="audit trail tools")
     audit.add_argument("action", choices=["verify"])
     args = parser.parse_args(argv)
@@ -100,6 +114,13 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(migrate(settings))
         asyncio.run(bootstrap(settings))
         serve(settings)
+    elif args.command == "check-migrations":
+        pending = asyncio.run(pending_model_changes(settings))
+        if pending:
+            print("models changed without a migration; run `tortoise -c schoolcloud.db.TORTOISE_ORM "
+                  f"makemigrations` (would create: {', '.join(pending)})")
+            return 1
+        print("models and migrations agree")
     elif args.command == "audit":
         return asyncio.run(audit_verify(settings))
     return 0

@@ -53,7 +53,7 @@ async def test_wrong_password_is_refused_in_users_language(app):
     async with browser.client(app.base_url, headers={"Accept-Language": "de-DE,de;q=0.9"}) as http:
         form = await browser.start_login(http)
         response = await browser.submit_login(http, form, user.username, "wrong password")
-        assert "Benutzername oder Passwort" in response.text
+        assert "Falscher Benutzername oder falsches Passwort" in response.text
 
 
 @pytest.mark.postgres

@@ -33,11 +33,10 @@ schemas = SchemaGenerator({
 
 async def me(request: Request) -> JSONResponse:
     """
-    get:
-      summary: The logged-in user and the CSRF token for state-changing calls.
-      responses:
-        200: {description: The user.}
-        401: {description: Not logged in.}
+    summary: The logged-in user and the CSRF token for state-changing calls.
+    responses:
+      200: {description: The user.}
+      401: {description: Not logged in.}
     """
     user = await api_user(request)
     return JSONResponse({

@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse
 from schoolcloud.accounts.models import User
 from schoolcloud.auth import sessions
 from schoolcloud.web.errors import AppError
+from schoolcloud.web.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ class LoginRequired(AppError):
     status_code = 401
 
     def __init__(self):
-        super().__init__("login_required", "Please log in.")
+        super().__init__("login_required", N_("Please log in."))
 
 
 async def _refresh(request: Request, row) -> bool:

@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from schoolcloud.web.errors import AppError
+from schoolcloud.web.i18n import N_
 
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
@@ -34,7 +35,7 @@ class CsrfError(AppError):
     status_code = 403
 
     def __init__(self):
-        super().__init__("csrf", "The form has expired. Please reload the page and try again.")
+        super().__init__("csrf", N_("The form has expired. Please reload the page and try again."))
 
 
 async def checked_form(request: Request) -> FormData:

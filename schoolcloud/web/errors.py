@@ -5,7 +5,7 @@ Services raise ``AppError``; pages render it in the user's language, the API ret
 
 from __future__ import annotations
 
-from schoolcloud.web.i18n import in_locale
+from schoolcloud.web.i18n import N_, in_locale
 
 
 class AppError(Exception):
@@ -40,21 +40,21 @@ class NotFound(AppError):
     status_code = 404
 
     def __init__(self, what: str = "object"):
-        super().__init__("not_found", "Not found.", what=what)
+        super().__init__("not_found", N_("Not found."), what=what)
 
 
 class Forbidden(AppError):
     status_code = 403
 
     def __init__(self):
-        super().__init__("forbidden", "You are not allowed to do this.")
+        super().__init__("forbidden", N_("You are not allowed to do this."))
 
 
 class ValidationError(AppError):
     status_code = 422
 
     def __init__(self, errors: list[AppError]):
-        super().__init__("invalid", "Please correct the marked fields.")
+        super().__init__("invalid", N_("Please correct the marked fields."))
         self.errors = errors
 
     def as_json(self, locale: str = "de") -> dict:

@@ -1,0 +1,47 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Re-install only when pyproject.toml changes.
+INSTALLED := $(VENV)/.installed-app
+TEST_INSTALLED := $(VENV)/.installed-test
+
+.PHONY: run test install test-deps messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_INSTALLED): pyproject.toml $(INSTALLED)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(INSTALLED)
+
+# Debian packages the tests need (headless Chromium for page tests); installed only where missing.
+test-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: chromium is missing; install Debian's chromium package for the browser tests"; fi; }
+
+run: $(INSTALLED)
+	$(BIN)/schoolcloud run
+
+test: $(TEST_INSTALLED) test-deps
+	$(BIN)/python -m pytest -q
+	SCHOOLCLOUD_TEST_DB=postgres $(BIN)/python -m pytest -q -m postgres
+
+# Refresh the translation catalogues after changing user-facing text.
+messages: $(INSTALLED)
+	$(BIN)/pybabel extract -F schoolcloud/locale/babel.cfg -k N_ -k gettext_ -k in_locale:2 -k AppError:2 \
+	  --no-location --sort-output -o schoolcloud/locale/messages.pot .
+	for lang in de en; do $(BIN)/pybabel update --no-fuzzy-matching -i schoolcloud/locale/messages.pot \
+	  -d schoolcloud/locale -l $$lang; done
+
+clean:
+	rm -rf $(VENV) .tools

@@ -1,0 +1,111 @@
+"""Migrations: a fresh database and one with data both migrate; models and migration files agree."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import create_pg_database, drop_pg_database
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRST = "0001_initial"
+
+
+def _env(tmp_path: Path, database_url: str = "") -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLCLOUD_")}
+    env["SCHOOLCLOUD_VAR_DIR"] = str(tmp_path)
+    if database_url:
+        env["SCHOOLCLOUD_DATABASE_URL"] = database_url
+    return env
+
+
+def _run(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def _sql(env: dict, statements: list[str]) -> list:
+    """Run SQL through Tortoise in a separate process, returning the last result's rows as tuples."""
+    code = (
+        "import asyncio, json, sys\n"
+        "from tortoise import Tortoise, connections\n"
+        "from schoolcloud.config import load_settings\n"
+        "from schoolcloud.db import tortoise_config\n"
+        "async def main():\n"
+        "    await Tortoise.init(config=tortoise_config(load_settings()))\n"
+        "    rows = []\n"
+        "    for sql in json.loads(sys.argv[1]):\n"
+        "        _, rows = await connections.get('default').execute_query(sql)\n"
+        "    print(json.dumps([list(dict(r).values()) for r in rows], default=str))\n"
+        "    await Tortoise.close_connections()\n"
+        "asyncio.run(main())\n"
+    )
+    import json
+
+    result = _run(env, "-c", code, json.dumps(statements))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request, tmp_path):
+    if request.param == "sqlite":
+        yield _env(tmp_path)
+        return
+    from tests.conftest import require_postgres
+
+    require_postgres()
+    url = create_pg_database()
+    yield _env(tmp_path, url)
+    drop_pg_database(url)
+
+
+def test_models_and_migration_files_agree(tmp_path):
+    result = _run(_env(tmp_path), "-m", "schoolcloud.cli", "check-migrations")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "agree" in result.stdout
+
+
+def test_fresh_database_migrates_and_is_idempotent(database):
+    first = _run(database, "-m", "schoolcloud.cli", "migrate")
+    assert first.returncode == 0, first.stderr
+    second = _run(database, "-m", "schoolcloud.cli", "migrate")
+    assert second.returncode == 0, second.stderr
+    tables = {row[0] for row in _sql(database, [
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        if "SCHOOLCLOUD_DATABASE_URL" in database else "SELECT name FROM sqlite_master WHERE type = 'table'"])}
+    assert {"school", "user_account", "school_class", "course", "login_session", "audit_event"} <= tables
+
+
+def test_database_with_data_from_first_migration_migrates_to_latest(database):
+    """Data written under the first schema survives every later migration and is readable by the models."""
+    first = _run(database, "-m", "tortoise", "-c", "schoolcloud.db.TORTOISE_ORM", "migrate", "models", FIRST)
+    assert first.returncode == 0, first.stdout + first.stderr
+    _sql(database, [
+        "INSERT INTO school (name, state, active, created_at) VALUES ('Altschule', 'NI', TRUE, CURRENT_TIMESTAMP)",
+        "INSERT INTO user_account (public_id, school_id, role, username, given_name, family_name, "
+        "must_change_password, active, created_at, updated_at) VALUES ('6f1c1e0e-2b9e-4c61-9a52-3f1f7b0a9d11', "
+        "(SELECT id FROM school WHERE name = 'Altschule'), 'teacher', 'alt.lehrer', 'Alt', 'Lehrer', FALSE, TRUE, "
+        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+    ])
+    latest = _run(database, "-m", "schoolcloud.cli", "migrate")
+    assert latest.returncode == 0, latest.stderr
+    code = (
+        "import asyncio\n"
+        "from tortoise import Tortoise\n"
+        "from schoolcloud.config import load_settings\n"
+        "from schoolcloud.db import tortoise_config\n"
+        "from schoolcloud.accounts.models import User\n"
+        "async def main():\n"
+        "    await Tortoise.init(config=tortoise_config(load_settings()))\n"
+        "    user = await User.get(username='alt.lehrer').prefetch_related('school')\n"
+        "    print(user.school.name, user.role, user.public_id)\n"
+        "    await Tortoise.close_connections()\n"
+        "asyncio.run(main())\n"
+    )
+    result = _run(database, "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["Altschule", "teacher", "6f1c1e0e-2b9e-4c61-9a52-3f1f7b0a9d11"]
