@@ -28,7 +28,8 @@ async def migrate(settings: Settings) -> None:
 
     from schoolcloud.db import tortoise_config
 
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    if settings.database_url.startswith("sqlite://"):
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
     await migrate_api(config=tortoise_config(settings))
     from tortoise import Tortoise
 

@@ -30,8 +30,8 @@ class Variable:
 
 VARIABLES: tuple[Variable, ...] = (
     Variable("BASE_URL", "http://127.0.0.1:8000", "Public URL of the app, as browsers reach it.", "url"),
-    Variable("HOST", "127.0.0.1", "Address `schoolcloud run` binds to."),
-    Variable("PORT", "8000", "Port `schoolcloud run` listens on.", "int"),
+    Variable("HOST", "127.0.0.1", "Address `schoolcloud run` and `serve` bind to."),
+    Variable("PORT", "8000", "Port `schoolcloud run` and `serve` listen on.", "int"),
     Variable("VAR_DIR", "var", "Folder for local state (SQLite file, local objects, dev secret).", "path"),
     Variable("DATABASE_URL", "", "Tortoise database URL; empty means SQLite at VAR_DIR/schoolcloud.sqlite3. "
              "Production: `postgres://user:pass@host:5432/db`."),
