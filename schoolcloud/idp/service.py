@@ -150,13 +150,13 @@ async def exchange_code(settings: Settings, client: Client, code: str, redirect_
         row = await AuthorizationCode.get_or_none(code_hash=code_hash).prefetch_related("user")
         if row is None or row.client_id != client.client_id:
             raise OAuthError("invalid_grant", "unknown authorization code")
-        if row.used_at is not None:
-            # A replayed code may be stolen: revoke everything issued from it (RFC 6749 4.1.2).
-            await RefreshToken.filter(code_hash=code_hash).update(revoked_at=_now())
-            raise OAuthError("invalid_grant", "authorization code already used")
-        claimed = await AuthorizationCode.filter(code_hash=code_hash, used_at=None).update(used_at=_now())
-        if not claimed:
-            raise OAuthError("invalid_grant", "authorization code already used")
+        claimed = row.used_at is None and await AuthorizationCode.filter(
+            code_hash=code_hash, used_at=None).update(used_at=_now())
+    if not claimed:
+        # A replayed code may be stolen: revoke everything issued from it (RFC 6749 4.1.2). Outside the
+        # transaction above, which the error would roll back.
+        await RefreshToken.filter(code_hash=code_hash, revoked_at=None).update(revoked_at=_now())
+        raise OAuthError("invalid_grant", "authorization code already used")
     if row.expires_at < _now():
         raise OAuthError("invalid_grant", "authorization code expired")
     if row.redirect_uri != redirect_uri:
