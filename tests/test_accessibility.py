@@ -30,7 +30,8 @@ PASSWORD = "correct horse battery"
 
 
 def assert_accessible(violations: list[dict], name: str) -> None:
-    assert not violations, f"axe ({', '.join(WCAG_TAGS)}) found problems on {name}:\n{describe(violations)}"
+    if violations:
+        pytest.fail(f"axe ({', '.join(WCAG_TAGS)}) found problems on {name}:\n{describe(violations)}", pytrace=False)
 
 
 @pytest.fixture(scope="module")
