@@ -109,18 +109,19 @@ async def _login_submit(request: Request) -> Response:
         return render(request, "idp/login.html", status_code=status, username=username, error=message,
                       page_title=_("Login"))
 
-    until = await throttle.locked_until(username, ip)
-    if until is not None:
-        return again(_("Too many failed attempts. Please wait until %(time)s UTC and try again.",
-                       time=until.strftime("%H:%M")), 429)
-    user = await User.get_or_none(username=username).prefetch_related("school") if username else None
-    valid = await run_in_threadpool(verify_password, user.password_hash if user else None, password)
-    if not valid or not user.active or (user.school is not None and not user.school.active):
-        await throttle.record_failure(username, ip)
-        if user is not None:
-            await audit.record("login.failed", actor=user, school_id=user.school_id, ip=ip)
-        return again(_("Wrong login name or password."), 401)
-    await throttle.record_success(username, ip)
+    async with throttle.one_at_a_time(username):
+        until = await throttle.locked_until(username, ip)
+        if until is not None:
+            return again(_("Too many failed attempts. Please wait until %(time)s UTC and try again.",
+                           time=until.strftime("%H:%M")), 429)
+        user = await User.get_or_none(username=username).prefetch_related("school") if username else None
+        valid = await run_in_threadpool(verify_password, user.password_hash if user else None, password)
+        if not valid or not user.active or (user.school is not None and not user.school.active):
+            await throttle.record_failure(username, ip)
+            if user is not None:
+                await audit.record("login.failed", actor=user, school_id=user.school_id, ip=ip)
+            return again(_("Wrong login name or password."), 401)
+        await throttle.record_success(username, ip)
     if user.must_change_password:
         request.session[SESSION_PENDING] = str(user.public_id)
         return RedirectResponse("/idp/password", status_code=303)
