@@ -58,7 +58,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("OIDC_ROLE_MAP", "pupil=pupil,student=pupil,teacher=teacher,staff=teacher,"
              "school_admin=school_admin,schooladmin=school_admin,LERN=pupil,LEHR=teacher,LEIT=school_admin",
              "Comma-separated `claim value=role` pairs; roles: pupil, teacher, school_admin, operator."),
-    Variable("OIDC_SCHOOL_CLAIM", "school", "Claim holding the school number (Schulnummer) or school id."),
+    Variable("OIDC_SCHOOL_CLAIM", "school", "Claim holding the school number (Schulnummer)."),
     Variable("OIDC_CLASSES_CLAIM", "classes", "Claim holding the user's class names (optional)."),
     Variable("OIDC_USERNAME_CLAIM", "preferred_username", "Claim used as login name."),
     Variable("SESSION_IDLE_MINUTES", "60", "A session ends after this many minutes without a request.", "int"),

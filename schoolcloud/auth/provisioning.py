@@ -46,11 +46,10 @@ def map_role(settings: Settings, claims: dict) -> str | None:
 
 
 async def _school(settings: Settings, claims: dict) -> School | None:
+    """The school whose number (Schulnummer) the claim names. Never our internal id: an external number
+    that happens to equal another school's id would put the user into that school."""
     for value in claim(claims, settings.oidc_school_claim):
-        value = str(value)
-        school = await School.get_or_none(school_number=value)
-        if school is None and value.isdigit():
-            school = await School.get_or_none(id=int(value))
+        school = await School.get_or_none(school_number=str(value))
         if school is not None:
             return school
     return None

@@ -55,8 +55,12 @@ async def callback(request: Request) -> Response:
     client = request.app.state.oauth.idp
     settings = _settings(request)
     try:
+        # Options given here replace Authlib's defaults, so each check is spelled out: without "aud" an
+        # id_token issued to another client would pass as long as its azp named this one.
         token = await client.authorize_access_token(request, claims_options={
             "iss": {"essential": True, "values": [settings.issuer]},
+            "aud": {"essential": True, "value": settings.oidc_client_id},
+            "sub": {"essential": True},
         })
         if not token.get("userinfo"):
             raise ValueError("the token response carried no id_token")
