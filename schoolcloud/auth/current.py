@@ -30,6 +30,8 @@ class LoginRequired(AppError):
 
 
 async def _refresh(request: Request, row) -> bool:
+    if not await sessions.claim_refresh(row):
+        return True  # another request of this session is refreshing right now
     client = request.app.state.oauth.idp
     try:
         token = await client.fetch_access_token(grant_type="refresh_token", refresh_token=row.refresh_token)

@@ -16,6 +16,7 @@ from schoolcloud.accounts.models import User
 from schoolcloud.auth.models import LoginSession
 
 TOUCH_EVERY = timedelta(seconds=60)  # bounds the writes that keeping a session alive costs
+REFRESH_LEASE = timedelta(seconds=30)  # how long one request may take to refresh the session's tokens
 
 
 def _now() -> datetime:
@@ -64,10 +65,23 @@ async def load(request: Request) -> LoginSession | None:
         await row.delete()
         request.session.clear()
         return None
-    if now - row.last_seen_at >= TOUCH_EVERY:
+    # A short idle timeout needs more frequent touches, or activity just under TOUCH_EVERY would not count.
+    if now - row.last_seen_at >= min(TOUCH_EVERY, idle / 4):
         row.last_seen_at = now
         await LoginSession.filter(id_hash=row.id_hash).update(last_seen_at=now)
     return row
+
+
+async def claim_refresh(row: LoginSession) -> bool:
+    """Whether this request is the one to refresh the session's expired access token.
+
+    A page and its parallel API calls all see the expiry; with rotating refresh tokens only the first
+    refresh succeeds, and the others, presenting the spent token, would end the session. So the first
+    request takes a lease by moving the expiry a little ahead; the others carry on meanwhile.
+    """
+    now = _now()
+    return bool(await LoginSession.filter(id_hash=row.id_hash, access_token_expires_at__lte=now).update(
+        access_token_expires_at=now + REFRESH_LEASE))
 
 
 async def update_tokens(row: LoginSession, token: dict) -> None:
