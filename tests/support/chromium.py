@@ -128,6 +128,13 @@ class Watch:
             location = message.location or {}
             self.console_errors.append(f"{location.get('url', '')}:{location.get('lineNumber', '')}: {message.text}")
 
+    def reset(self) -> None:
+        """Forget what was recorded so far (for a tab that is reused for the next page)."""
+        self.requests.clear()
+        self.console_errors.clear()
+        self.page_errors.clear()
+        self.csp_violations.clear()
+
     @property
     def foreign_requests(self) -> list[str]:
         return [url for url in self.requests if not url.startswith(self.origin)]
