@@ -95,3 +95,22 @@ class Course(Model):
     class Meta:
         table = "course"
         unique_together = (("school", "school_year", "name"),)
+
+
+class Handover(Model):
+    """A short-lived, single-use, encrypted hand-over between two requests (see accounts/handover.py).
+
+    Holds an uploaded class list between preview and commit, and freshly generated one-time passwords
+    between the request that made them and the one that prints them. The key is not stored here: it
+    travels with the token the client holds, so a database dump alone reveals nothing.
+    """
+
+    id = fields.CharField(max_length=32, primary_key=True)
+    kind = fields.CharField(max_length=32)
+    actor = fields.ForeignKeyField("models.User", related_name="handovers", on_delete=fields.CASCADE)
+    ciphertext = fields.BinaryField()
+    expires_at = fields.DatetimeField(db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account_handover"
