@@ -1,3 +1,11 @@
-"""Pages for accounts, classes and courses (filled in by the accounts work)."""
+"""Pages for accounts, classes, courses, the class-list import and (for operators) schools.
 
-routes: list = []
+app.py registers ``routes``; the pages are split by topic into the routes_* modules.
+"""
+
+from schoolcloud.accounts.routes_groups import routes as group_routes
+from schoolcloud.accounts.routes_import import routes as import_routes
+from schoolcloud.accounts.routes_users import routes as user_routes
+from schoolcloud.operator.routes import routes as operator_routes
+
+routes: list = [*user_routes, *group_routes, *import_routes, *operator_routes]

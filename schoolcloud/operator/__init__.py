@@ -1,0 +1,1 @@
+"""Pages and API for the instance operators: schools and their first administrators."""
