@@ -1,11 +1,11 @@
 """Accessibility scans with axe-core (WCAG 2.0 and 2.1, levels A and AA) in headless Chromium.
 
 Add a page to PAGES to scan it: (name, path, role, expected status). Role None is a visitor who is not
-logged in; otherwise an account of that role in one school (with a class, a course and members, see
-``school``) logs in through the embedded IdP first. Paths may name that school's objects:
-{class_id}, {course_id}, {pupil_id} (a pupil's public id). Pages that need a flow to reach (login
-errors, the change-password step) have their own tests below. Every scan also checks the page's HTTP
-status, so a scan of a missing page cannot pass silently.
+logged in; otherwise an account of that role logs in through the embedded IdP first: in one school
+with a class, a course and members (see ``school``), or without a school for operators. Paths may
+name that school's objects: {school_id}, {class_id}, {course_id}, {pupil_id} (a pupil's public id).
+Pages that need a flow to reach (login errors, the change-password step) have their own tests below.
+Every scan also checks the page's HTTP status, so a scan of a missing page cannot pass silently.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ PAGES = [
     ("my classes, teacher", "/classes", Role.TEACHER, 200),
     ("my class, teacher", "/classes/{class_id}", Role.TEACHER, 200),
     ("my classes, school admin", "/classes", Role.SCHOOL_ADMIN, 200),
+    ("schools, operator", "/operator/schools", Role.OPERATOR, 200),
+    ("school details, operator", "/operator/schools/{school_id}", Role.OPERATOR, 200),
 ]
 # Every page is scanned in German (the default); these also in English.
 ENGLISH_TOO = {"start page, anonymous", "IdP login page", "logged-out page", "error page (404)",
@@ -69,7 +71,7 @@ async def school(app):
     await course.teachers.add(teacher)
     await course.pupils.add(*pupils)
     return {"school": school, "users": {Role.TEACHER: teacher, Role.PUPIL: pupils[0]},
-            "ids": {"class_id": school_class.id, "course_id": course.id, "pupil_id": pupils[0].public_id}}
+            "ids": {"school_id": school.id, "class_id": school_class.id, "course_id": course.id, "pupil_id": pupils[0].public_id}}
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +81,8 @@ async def sessions(app, browser, school):
 
     async def state_for(role: str) -> dict:
         if role not in states:
-            user = school["users"].get(role) or await make_user(school["school"], role, password=PASSWORD)
+            user = school["users"].get(role) or await make_user(
+                None if role == Role.OPERATOR else school["school"], role, password=PASSWORD)
             context = await browser.new_context(locale="de-DE")
             page = await context.new_page()
             await login(page, app.base_url, user.username, PASSWORD)
@@ -177,6 +180,35 @@ async def test_change_password_page_is_accessible(app, browser, locale):
     watch.console_errors = [e for e in watch.console_errors if "status of 422" not in e]
     watch.assert_clean()
     await context.close()
+
+
+async def test_form_with_errors_is_accessible(app, tabs):
+    """An accounts form sent empty: error summary, messages tied to their fields."""
+    page, watch = await tabs(Role.SCHOOL_ADMIN, "de-DE")
+    await page.goto(f"{app.base_url}/admin/users/new")
+    await page.locator("main form button[type=submit]").click()
+    await page.locator(".error-summary").wait_for()
+    assert await page.locator("[aria-invalid=true]").count() >= 1
+    assert_accessible(await scan(page), "new account form with errors")
+    watch.console_errors = [e for e in watch.console_errors if "status of 422" not in e]
+    watch.assert_clean()
+
+
+async def test_import_preview_is_accessible(app, tabs):
+    """The class-list import preview, with a good row and a faulty one."""
+    page, watch = await tabs(Role.SCHOOL_ADMIN, "de-DE")
+    await page.goto(f"{app.base_url}/admin/import")
+    csv = "Nachname;Vorname;Klasse;Geburtsdatum;Rolle\nMüller;Mia;6b;01.02.2015;Schüler\nOhne;;6b;31.02.2015;Schüler\n"
+    await page.locator("input[type=file]").set_input_files(
+        {"name": "klassenliste.csv", "mimeType": "text/csv", "buffer": csv.encode()})
+    await page.locator("main form[enctype] button[type=submit]").click()
+    await page.wait_for_url(f"{app.base_url}/admin/import/preview")
+    assert await page.locator("table tbody tr").count() == 2
+    assert_accessible(await scan(page), "class-list import preview")
+    await page.set_viewport_size(PHONE_320)
+    sizes = await page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert sizes[0] <= sizes[1], f"import preview: {sizes[0]}px of content in a {sizes[1]}px wide window"
+    watch.assert_clean()
 
 
 async def test_scan_finds_problems(app, browser):
