@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
@@ -19,11 +20,22 @@ from schoolcloud.accounts.models import Role, User
 from schoolcloud.config import load_settings
 from schoolcloud.idp.models import AuthorizationCode, RefreshToken, SigningKey
 from tests.support import browser
-from tests.support.data import make_school, make_user
+from tests.support.data import make_school, make_user, unique
 from tests.support.server import AppServer, free_port
 
 PASSWORD = "correct horse battery"
 CLIENT_ID = "schoolcloud"
+
+# Accounts get a hash with low argon2 costs, computed once: the IdP verifies with the parameters a hash
+# names, so logins stay fast without changing the flow under test.
+CHEAP_HASH = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+
+
+async def quick_user(school, role: str, **fields) -> User:
+    username = unique(f"{role}.").lower()
+    fields.setdefault("given_name", "Test")
+    return await User.create(school=school, role=role, username=username, family_name=username,
+                             password_hash=CHEAP_HASH, **fields)
 
 
 def settings_of(server: AppServer):
@@ -95,7 +107,7 @@ def digest(value: str) -> str:
 
 
 async def teacher() -> User:
-    return await make_user(await make_school(), Role.TEACHER)
+    return await quick_user(await make_school(), Role.TEACHER)
 
 
 async def test_discovery_document(app):
@@ -260,7 +272,7 @@ async def _signing_key() -> RSAKey:
 @pytest.mark.postgres
 async def test_userinfo_needs_a_valid_access_token(app):
     school = await make_school()
-    user = await make_user(school, Role.PUPIL, given_name="Paula")
+    user = await quick_user(school, Role.PUPIL, given_name="Paula")
     async with browser.client(app.base_url) as http:
         token, _ = await tokens_for(http, app, user)
         response = await http.get("/idp/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"})

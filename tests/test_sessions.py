@@ -10,17 +10,29 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from itsdangerous import TimestampSigner
 
-from schoolcloud.accounts.models import Role
+from schoolcloud.accounts.models import Role, User
 from schoolcloud.auth.models import LoginSession
 from schoolcloud.idp.models import RefreshToken
 from tests.support import browser
-from tests.support.data import make_school, make_user
+from tests.support.data import make_school, unique
 from tests.support.server import AppServer
 
 PASSWORD = "correct horse battery"
 COOKIE = "schoolcloud_session"
+
+# Accounts get a hash with low argon2 costs, computed once: the IdP verifies with the parameters a hash
+# names, so logins stay fast without changing the flow under test.
+CHEAP_HASH = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+
+
+async def quick_user(school, role: str, **fields) -> User:
+    username = unique(f"{role}.").lower()
+    fields.setdefault("given_name", "Test")
+    return await User.create(school=school, role=role, username=username, family_name=username,
+                             password_hash=CHEAP_HASH, **fields)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +49,7 @@ def now() -> datetime:
 
 
 async def logged_in(server: AppServer, http: httpx.AsyncClient, role: str = Role.TEACHER):
-    user = await make_user(await make_school(), role)
+    user = await quick_user(await make_school(), role)
     await browser.login(http, user.username, PASSWORD)
     assert (await http.get("/api/v1/me")).status_code == 200
     return user, await LoginSession.get(user=user)
@@ -54,7 +66,7 @@ async def me_with_cookie(server: AppServer, value: str) -> int:
 
 @pytest.mark.postgres
 async def test_cookie_is_signed_httponly_samesite_and_holds_only_a_session_id(app):
-    user = await make_user(await make_school(), Role.PUPIL)
+    user = await quick_user(await make_school(), Role.PUPIL)
     async with browser.client(app.base_url) as http:
         form = await browser.start_login(http)
         to_callback = await browser.submit_login(http, form, user.username, PASSWORD)
