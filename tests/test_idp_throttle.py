@@ -199,3 +199,14 @@ def test_serve_trusts_forwarded_for_only_from_configured_proxies(monkeypatch, tm
     ingress = load_settings({"SCHOOLCLOUD_VAR_DIR": str(tmp_path), "SCHOOLCLOUD_TRUSTED_PROXIES": "10.42.0.0/16"})
     cli.serve(ingress)
     assert calls[-1]["forwarded_allow_ips"] == "10.42.0.0/16"
+
+
+def test_throttle_keys_fit_the_column_for_long_names_and_ipv6():
+    from schoolcloud.idp import throttle
+    from schoolcloud.idp.models import LoginThrottle
+
+    limit = LoginThrottle._meta.fields_map["key"].max_length
+    ip = "2001:0db8:85a3:0000:0000:8a2e:0370:7334"
+    for _, key in throttle._keys("x" * 150, ip):
+        assert len(key) <= limit
+    assert len(throttle._known_key("y" * 150, ip)) <= limit

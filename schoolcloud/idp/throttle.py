@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -44,8 +45,14 @@ def _username(username: str) -> str:
     return username.strip().lower()[:150]
 
 
-def _keys(username: str, ip: str) -> list[tuple[Rule, str]]:
+def _key_part(username: str) -> str:
+    """Long names are hashed so that prefix + name + IPv6 address fit the 200-character key."""
     username = _username(username)
+    return username if len(username) <= 100 else hashlib.sha256(username.encode()).hexdigest()
+
+
+def _keys(username: str, ip: str) -> list[tuple[Rule, str]]:
+    username = _key_part(username)
     keys = [(IP, f"ip:{ip}")]
     if username:
         keys += [(ACCOUNT_AND_IP, f"pair:{username}:{ip}"), (ACCOUNT, f"account:{username}")]
@@ -53,7 +60,7 @@ def _keys(username: str, ip: str) -> list[tuple[Rule, str]]:
 
 
 def _known_key(username: str, ip: str) -> str:
-    return f"known:{_username(username)}:{ip}"
+    return f"known:{_key_part(username)}:{ip}"
 
 
 def _now() -> datetime:
@@ -106,7 +113,7 @@ async def record_failure(username: str, ip: str) -> None:
 
 
 async def record_success(username: str, ip: str) -> None:
-    await LoginThrottle.filter(key=f"pair:{_username(username)}:{ip}").delete()
+    await LoginThrottle.filter(key=f"pair:{_key_part(username)}:{ip}").delete()
     now = _now()
     row, created = await LoginThrottle.get_or_create(key=_known_key(username, ip),
                                                      defaults={"failures": 0, "window_start": now})
