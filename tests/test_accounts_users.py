@@ -227,3 +227,22 @@ async def test_api_crud_round_trip(app):
         assert (await http.delete(f"/api/v1/users/{user_id}", headers=http.csrf)).status_code == 204
         assert (await http.get(f"/api/v1/users/{user_id}")).status_code == 404
         assert (await http.get("/api/v1/users/not-a-uuid")).status_code == 404
+
+
+async def test_openapi_documents_every_accounts_endpoint(app):
+    async with browser.client(app.base_url) as http:
+        paths = (await http.get("/api/v1/openapi.json")).json()["paths"]
+    expected = {
+        "/users": {"get", "post"}, "/users/{user_id}": {"get", "patch", "delete"},
+        "/users/{user_id}/password-reset": {"post"}, "/classes": {"get", "post"},
+        "/classes/{class_id}": {"get", "patch", "delete"}, "/classes/{class_id}/members": {"get", "post"},
+        "/classes/{class_id}/members/{user_id}": {"delete"}, "/courses": {"get", "post"},
+        "/courses/{course_id}": {"get", "patch", "delete"}, "/imports/preview": {"post"}, "/imports": {"post"},
+        "/imports/letters": {"post"}, "/schools": {"get", "post"}, "/schools/{school_id}": {"get", "patch"},
+        "/schools/{school_id}/admins": {"post"},
+    }
+    for path, methods in expected.items():
+        assert set(paths[path]) == methods, path
+        for method in methods:
+            operation = paths[path][method]
+            assert operation["summary"] and operation["responses"], (path, method)

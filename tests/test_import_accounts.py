@@ -97,11 +97,11 @@ async def test_utf8_sample_through_the_pages_then_cp1252_sample_updates(app):
         committed = await http.post("/admin/import/commit", data={"csrf_token": browser.csrf_from(preview.text)})
         assert committed.status_code == 303 and committed.headers["location"] == "/admin/import/done"
         done = await http.get("/admin/import/done")
-        assert done.status_code == 200 and 'action="/credentials/letters"' in done.text
-        letters = await http.post("/credentials/letters", data={"csrf_token": browser.csrf_from(done.text)})
+        assert done.status_code == 200 and 'action="/admin/import/letters"' in done.text
+        letters = await http.post("/admin/import/letters", data={"csrf_token": browser.csrf_from(done.text)})
         assert letters.status_code == 200 and letters.headers["content-type"] == "application/pdf"
         assert pdf_page_count(letters.content) == 63
-        assert (await http.post("/credentials/letters",
+        assert (await http.post("/admin/import/letters",
                                 data={"csrf_token": browser.csrf_from(done.text)})).status_code == 410
         # The same class list as Windows-1252 (four names it cannot encode are missing): only updates.
         preview = await http.post("/api/v1/imports/preview", headers=csv_headers(http), content=CP1252.read_bytes())
@@ -174,8 +174,12 @@ async def test_reset_passwords_for_all_imported_accounts_ends_their_sessions(app
             "csrf_token": browser.csrf_from(preview.text), "reset_passwords": "1"})
         assert committed.status_code == 303
         done = await http.get("/admin/import/done")
-        letters = await http.post("/credentials/letters", data={"csrf_token": browser.csrf_from(done.text)})
+        letters = await http.post("/admin/import/letters", data={"csrf_token": browser.csrf_from(done.text)})
         assert pdf_page_count(letters.content) == 3
+        via_api = await http.post("/api/v1/imports", params={"reset_passwords": "true"}, headers=csv_headers(http),
+                                  content=SMALL)
+        assert {k: v for k, v in via_api.json().items() if k != "letters_token"} == {
+            "created": 0, "updated": 0, "unchanged": 3, "classes_created": 0, "passwords_issued": 3}
     await teacher.refresh_from_db()
     assert teacher.must_change_password
     assert not await LoginSession.filter(user_id=teacher.id).exists()

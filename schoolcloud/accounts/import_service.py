@@ -269,8 +269,8 @@ async def commit_import(actor: User, data: bytes, *, school_year: str, max_bytes
     except IntegrityError:
         raise Conflict("import_changed", N_("Accounts of the school changed meanwhile. Please check the preview "
                                             "again.")) from None
-    unchanged = sum(1 for r in rows if r.action == UNCHANGED)
-    return ImportResult(len(created), len(updated), unchanged, classes_created, batch)
+    counts = preview.counts
+    return ImportResult(len(created), counts[UPDATE], counts[UNCHANGED], classes_created, batch)
 
 
 async def _write(actor: User, school_id: int, rows: list[PlannedRow], passwords: dict[int, tuple[str, str]],
@@ -290,7 +290,8 @@ async def _write(actor: User, school_id: int, rows: list[PlannedRow], passwords:
 
     created: list[User] = []
     updated: list[User] = []
-    assigned: set[str] = set()
+    # Usernames the file asks for are reserved first, so that no generated one takes them.
+    assigned: set[str] = {r.row.username for r in rows if r.action == CREATE and r.row.username}
     placed: dict[int, list[User]] = defaultdict(list)
     for r in rows:
         row = r.row

@@ -76,12 +76,12 @@ async def hand_over_credentials(request: Request, user: User, batch: Credentials
     request.session[CREDENTIALS] = await handover.seal_json(handover.CREDENTIALS, user, batch.as_dict())
 
 
-async def hand_over_letters(request: Request, user: User, batch: CredentialsBatch) -> None:
+async def hand_over_letters(request: Request, user: User, batch: CredentialsBatch, key: str = LETTERS) -> None:
     """Seal passwords that are only printed, never shown (an import's access letters)."""
-    old = request.session.pop(LETTERS, None)
+    old = request.session.pop(key, None)
     if old:
         await handover.discard(old)
-    request.session[LETTERS] = await handover.seal_json(handover.CREDENTIALS, user, batch.as_dict())
+    request.session[key] = await handover.seal_json(handover.CREDENTIALS, user, batch.as_dict())
 
 
 async def letters_response(request: Request, user: User, token: str | None,

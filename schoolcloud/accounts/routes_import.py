@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from schoolcloud.accounts import handover, services
 from schoolcloud.accounts.import_service import ImportRejected
-from schoolcloud.accounts.pages import LETTERS, actor, form, hand_over_letters, notify, redirect, take_notice
+from schoolcloud.accounts.pages import actor, form, hand_over_letters, letters_response, notify, redirect, take_notice
 from schoolcloud.accounts.permissions import require_school_admin
 from schoolcloud.accounts.uploads import read_upload
 from schoolcloud.accounts.validation import FieldErrors, current_school_year, school_year
@@ -24,6 +24,7 @@ from schoolcloud.web.templating import render
 
 PENDING = "accounts_import"  # session key: token of the uploaded file awaiting confirmation
 DONE = "accounts_import_done"  # session key: counts of the last commit, for the result page
+LETTERS = "accounts_import_letters"  # session key: token of the new passwords, for one letter download
 
 
 def pack(year: str, data: bytes) -> bytes:
@@ -122,7 +123,7 @@ async def commit(request: Request):
         notify(request, exc.message, **exc.params)
         return redirect("/admin/import/preview")
     if result.credentials.items:
-        await hand_over_letters(request, user, result.credentials)
+        await hand_over_letters(request, user, result.credentials, LETTERS)
     request.session[DONE] = result.as_json()
     return redirect("/admin/import/done")
 
@@ -136,6 +137,15 @@ async def done(request: Request):
         return redirect("/admin/import")
     return render(request, "accounts/import_done.html", page_title=_("Import finished"), counts=counts,
                   printable=LETTERS in request.session)
+
+
+@page
+async def letters(request: Request):
+    """The access letters of the last import: the only response that ever contains their passwords."""
+    user = actor(request)
+    require_school_admin(user)
+    await form(request)
+    return await letters_response(request, user, request.session.pop(LETTERS, None))
 
 
 @page
@@ -153,5 +163,6 @@ routes = [
     Route("/admin/import/preview", preview_page),
     Route("/admin/import/commit", commit, methods=["POST"]),
     Route("/admin/import/done", done),
+    Route("/admin/import/letters", letters, methods=["POST"]),
     Route("/admin/import/cancel", cancel, methods=["POST"]),
 ]
