@@ -1,0 +1,371 @@
+"""Objects in an S3 bucket (MinIO, SeaweedFS, Garage, Ceph RGW, AWS...) through the ``minio`` SDK.
+
+The SDK is synchronous (urllib3), so every call runs in a worker thread. Its public ``put_object``
+wants a blocking file-like source and uploads parts from a thread pool of its own; to stream an
+async iterator with bounded memory, ``put`` drives the multipart API itself through the SDK's
+low-level methods (``_create_multipart_upload``, ``_upload_part``, ...; pinned SDK version, see
+pyproject.toml): one part is uploaded while the next one is filled, so memory stays at about two
+part sizes. Objects smaller than one part go up in a single PUT. A failed or cancelled put aborts
+its multipart upload, so no incomplete upload keeps parts around; ``cleanup_temp`` aborts the ones
+a crashed process left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+from datetime import datetime, timedelta, timezone
+from typing import Any, AsyncIterator, Callable
+from urllib.parse import urlsplit
+
+import certifi
+import urllib3
+from minio import Minio
+from minio.datatypes import Part
+from minio.error import MinioException, S3Error
+
+from storage.base import (
+    DEFAULT_READ_CHUNK,
+    Digest,
+    ObjectInfo,
+    ObjectNotFound,
+    ObjectStore,
+    ObjectStream,
+    StorageError,
+    StoredObject,
+    resolve_range,
+    settle,
+)
+from storage.keys import check_key, check_prefix
+
+log = logging.getLogger(__name__)
+
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
+DEFAULT_PART_SIZE = 8 * 1024 * 1024
+MAX_PARTS = 10_000  # S3's limit per multipart upload
+_NOT_FOUND = {"NoSuchKey", "NotFound"}
+_LIST_BATCH = 1000  # objects fetched per worker-thread hop while listing
+
+
+def part_size_for(number: int, base: int) -> int:
+    """Size of part ``number`` (1-based): ``base``, doubled after every 1000 parts.
+
+    Object sizes are unknown in advance; a fixed 8 MiB would cap objects at 78 GiB (10 000
+    parts). Doubling keeps small and medium uploads at ``base`` (memory ~2 parts) and lets the
+    rare huge one grow beyond.
+    """
+    return base * 2 ** ((number - 1) // 1000)
+
+
+class S3Store(ObjectStore):
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        region: str | None = None,
+        secure: bool = True,
+        *,
+        part_size: int = DEFAULT_PART_SIZE,
+        read_chunk: int = DEFAULT_READ_CHUNK,
+        cert_check: bool = True,
+        max_connections: int = 32,
+    ):
+        """``endpoint`` is ``host:port``, or a URL whose scheme then decides ``secure``."""
+        super().__init__()
+        if part_size < MIN_PART_SIZE:
+            raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes")
+        if "://" in endpoint:
+            url = urlsplit(endpoint)
+            if url.scheme not in ("http", "https") or url.path.strip("/"):
+                raise ValueError(f"S3 endpoint must be http(s)://host[:port], not {endpoint!r}")
+            endpoint, secure = url.netloc, url.scheme == "https"
+        self.bucket = bucket
+        self.region = region
+        self._part_size = part_size
+        self._read_chunk = read_chunk
+        # Our own connection pool (settings as the SDK's default) so that close() can release it,
+        # and big enough for the worker threads that may use it at once.
+        timeout = timedelta(minutes=5).total_seconds()
+        self._http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            maxsize=max_connections,
+            cert_reqs="CERT_REQUIRED" if cert_check else "CERT_NONE",
+            ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+            retries=urllib3.Retry(total=5, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+        )
+        self.client = Minio(
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+            http_client=self._http,
+        )
+
+    async def _call(self, fn: Callable[..., Any], *args: Any, key: str | None = None) -> Any:
+        """Run one blocking SDK call in a worker thread and translate its errors."""
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except S3Error as exc:
+            if key is not None and exc.code in _NOT_FOUND:
+                raise ObjectNotFound(key) from None
+            raise StorageError(f"S3 {exc.code}: {exc.message} ({self.bucket}/{key or ''})") from exc
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StorageError(f"S3 request failed: {exc}") from exc
+
+    async def ensure_bucket(self) -> None:
+        """Create the bucket unless it exists (call once at start-up)."""
+        if await self._call(self.client.bucket_exists, self.bucket):
+            return
+        try:
+            await self._call(self.client.make_bucket, self.bucket, self.region)
+        except StorageError as exc:
+            # Someone else (another replica starting at the same time) was quicker.
+            code = getattr(exc.__cause__, "code", None)
+            if code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise
+
+    # -- writing ------------------------------------------------------------------------------
+
+    async def put(
+        self, key: str, chunks: AsyncIterator[bytes], *, max_bytes: int | None = None
+    ) -> StoredObject:
+        check_key(key)
+        digest = Digest(key, max_bytes)
+        upload = _MultipartUpload(self, key)
+        part = bytearray()
+        try:
+            async for chunk in chunks:
+                if not chunk:
+                    continue
+                digest.feed(chunk)
+                view = memoryview(chunk)
+                while view:
+                    # A full part is only sent once more data shows up: if the stream ends
+                    # exactly here, an object of one part's size still goes up as a single PUT.
+                    if len(part) == upload.next_part_size:
+                        await upload.send(part)
+                        part = bytearray()
+                    take = upload.next_part_size - len(part)
+                    part += view[:take]
+                    view = view[take:]
+            if upload.started:
+                await upload.send(part)
+                await upload.complete()
+            else:
+                await upload.put_single(part)
+        except BaseException:
+            await self._background.run(upload.abort())
+            raise
+        return digest.result()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def open(self, key: str, start: int = 0, end: int | None = None) -> ObjectStream:
+        check_key(key)
+        if start == 0 and end is None:
+            # The whole object: one GET, whose Content-Length tells the size.
+            response = await self._call(self.client.get_object, self.bucket, key, key=key)
+            length = _content_length(response)
+            return _S3Stream(response, key, 0, length, length, self._background, self._read_chunk)
+        # A range: stat first, so that ranges are checked and clamped the same way as on disk
+        # (S3 answers 416 for some of them, and length 0 means "to the end" in the SDK).
+        size = (await self.stat(key)).size
+        start, end = resolve_range(start, end, size)
+        if start == end:
+            return _S3Stream(None, key, start, end, size, self._background, self._read_chunk)
+        response = await self._call(
+            self.client.get_object, self.bucket, key, start, end - start, key=key
+        )
+        if _content_length(response) != end - start:
+            _release(response, complete=False)
+            raise StorageError(f"S3 returned a range of the wrong length for {key!r}")
+        return _S3Stream(response, key, start, end, size, self._background, self._read_chunk)
+
+    async def stat(self, key: str) -> ObjectInfo:
+        check_key(key)
+        obj = await self._call(self.client.stat_object, self.bucket, key, key=key)
+        return ObjectInfo(key, obj.size, obj.last_modified)
+
+    # -- deleting and listing -----------------------------------------------------------------
+
+    async def delete(self, key: str) -> None:
+        check_key(key)
+        try:
+            await self._call(self.client.remove_object, self.bucket, key, key=key)
+        except ObjectNotFound:
+            pass  # S3 itself answers 204 for a missing key; some servers say NoSuchKey
+
+    async def list(self, prefix: str = "") -> AsyncIterator[ObjectInfo]:
+        check_prefix(prefix)
+        # The SDK's iterator fetches pages lazily; pull a batch per thread hop, not one object.
+        objects = self.client.list_objects(self.bucket, prefix=prefix or None, recursive=True)
+        while batch := await self._call(lambda: [*itertools.islice(objects, _LIST_BATCH)]):
+            for obj in batch:
+                if obj.is_dir or obj.object_name.endswith("/"):
+                    continue  # directory markers some servers (SeaweedFS) keep
+                yield ObjectInfo(obj.object_name, obj.size, obj.last_modified)
+
+    async def cleanup_temp(self, older_than: timedelta = timedelta(days=1)) -> int:
+        """Abort incomplete multipart uploads started before ``older_than`` ago."""
+        cutoff = datetime.now(timezone.utc) - older_than
+        stale = await self._call(self._stale_uploads, cutoff)
+        for key, upload_id in stale:
+            await self._call(self.client._abort_multipart_upload, self.bucket, key, upload_id)
+        return len(stale)
+
+    def incomplete_uploads(self) -> list[tuple[str, str]]:
+        """``(key, upload_id)`` of every incomplete multipart upload (blocking; for checks)."""
+        return self._stale_uploads(None)
+
+    def _stale_uploads(self, cutoff: datetime | None) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        key_marker = upload_id_marker = None
+        while True:
+            result = self.client._list_multipart_uploads(
+                self.bucket, key_marker=key_marker, upload_id_marker=upload_id_marker
+            )
+            for upload in result.uploads:
+                started = upload.initiated_time
+                if cutoff is None or (started is not None and started <= cutoff):
+                    found.append((upload.object_name, upload.upload_id))
+            if not result.is_truncated or not result.uploads:
+                return found
+            # minio 7.2.20 drops NextUploadIdMarker (it stores it under a misspelt attribute),
+            # so continue after the last upload seen.
+            key_marker = result.next_key_marker or result.uploads[-1].object_name
+            upload_id_marker = result.uploads[-1].upload_id
+
+    async def close(self) -> None:
+        await super().close()
+        self._http.clear()
+
+
+class _MultipartUpload:
+    """The S3 side of one ``put``: at most one request in flight, abortable at any point.
+
+    Each request runs as a task awaited through ``shield``, so a cancelled put can still wait for
+    it (in ``abort``) before aborting: an abort racing a part upload could leave that part behind.
+    """
+
+    def __init__(self, store: S3Store, key: str):
+        self.store = store
+        self.key = key
+        self.upload_id: str | None = None
+        self.parts: list[Part] = []
+        self.sent = 0  # parts handed to upload tasks
+        self.completed = False
+        self.step: asyncio.Future[Any] | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.sent > 0
+
+    @property
+    def next_part_size(self) -> int:
+        return part_size_for(self.sent + 1, self.store._part_size)
+
+    async def _run(self, coro: Any) -> Any:
+        self.step = asyncio.ensure_future(coro)
+        return await asyncio.shield(self.step)
+
+    async def send(self, data: bytearray) -> None:
+        """Start uploading ``data`` as the next part and return while it uploads."""
+        if self.step is not None:
+            await asyncio.shield(self.step)  # the previous part: surfaces its error, bounds memory
+        if self.upload_id is None:
+            await self._run(self._create())
+        self.sent += 1
+        if self.sent > MAX_PARTS:
+            raise StorageError(f"object {self.key!r} needs more than {MAX_PARTS} parts")
+        self.step = asyncio.ensure_future(self._upload_part(data, self.sent))
+
+    async def _create(self) -> None:
+        store = self.store
+        headers = {"Content-Type": "application/octet-stream"}
+        # Set inside the task, so that abort() knows the id even if put() was cancelled while
+        # waiting for it.
+        self.upload_id = await store._call(
+            store.client._create_multipart_upload, store.bucket, self.key, headers
+        )
+
+    async def _upload_part(self, data: bytearray, number: int) -> None:
+        store = self.store
+        etag = await store._call(
+            store.client._upload_part, store.bucket, self.key, data, None, self.upload_id, number
+        )
+        self.parts.append(Part(number, etag))
+
+    async def complete(self) -> None:
+        await asyncio.shield(self.step)  # type: ignore[arg-type]
+        await self._run(self._complete())
+
+    async def _complete(self) -> None:
+        store = self.store
+        await store._call(
+            store.client._complete_multipart_upload,
+            store.bucket,
+            self.key,
+            self.upload_id,
+            sorted(self.parts, key=lambda part: part.part_number),
+        )
+        self.completed = True
+
+    async def put_single(self, data: bytearray) -> None:
+        store = self.store
+        headers = {"Content-Type": "application/octet-stream"}
+        await self._run(store._call(store.client._put_object, store.bucket, self.key, data, headers))
+
+    async def abort(self) -> None:
+        """Undo a failed put: wait for the request in flight, then abort the multipart upload.
+
+        A single PUT or a completion that went through before the failure leaves the object: it
+        sits under the caller's fresh key with no row pointing at it, for the consistency check.
+        """
+        await settle(self.step)
+        if self.upload_id is None or self.completed:
+            return
+        store = self.store
+        try:
+            await store._call(
+                store.client._abort_multipart_upload, store.bucket, self.key, self.upload_id
+            )
+        except Exception:
+            log.warning("aborting the multipart upload of %r failed", self.key, exc_info=True)
+
+
+class _S3Stream(ObjectStream):
+    def __init__(self, response: Any, *args: Any):
+        super().__init__(*args)
+        self._response = response
+
+    async def _read(self, size: int) -> bytes:
+        try:
+            # urllib3 2.x returns exactly `size` bytes unless the body ends first.
+            return await asyncio.to_thread(self._response.read, size)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StorageError(f"reading {self.key!r} from S3 failed: {exc}") from exc
+
+    async def _close(self) -> None:
+        if self._response is not None:
+            _release(self._response, complete=self._remaining == 0)
+
+
+def _content_length(response: Any) -> int:
+    value = response.headers.get("content-length")
+    if value is None:
+        _release(response, complete=False)
+        raise StorageError("S3 response without Content-Length")
+    return int(value)
+
+
+def _release(response: Any, complete: bool) -> None:
+    """Hand the connection back: reusable after a full read; dropped after a partial one, since
+    draining the rest of a large object just to reuse a socket would cost more than a new one."""
+    if not complete:
+        response.close()
+    response.release_conn()

@@ -1,0 +1,100 @@
+"""What only the S3 store has: bucket set-up, aborting stale multipart uploads, error mapping and
+the part-size schedule. Runs against the session's SeaweedFS (tests/support/seaweedfs.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import timedelta
+
+import pytest
+
+from storage import ObjectNotFound, StorageError, new_key
+from storage.s3 import DEFAULT_PART_SIZE, MIN_PART_SIZE, S3Store, part_size_for
+# The session fixture `seaweedfs`, registered as a plugin so that all modules share one server.
+pytest_plugins = ["tests.support.seaweedfs"]
+
+
+async def one(data: bytes):
+    yield data
+
+
+def make_store(server, bucket: str, **options) -> S3Store:
+    return S3Store(server.endpoint, server.access_key, server.secret_key, bucket, **options)
+
+
+async def test_ensure_bucket_creates_it_once(seaweedfs):
+    async with make_store(seaweedfs, "s3-ensure-bucket", secure=False) as store:
+        assert not await asyncio.to_thread(store.client.bucket_exists, store.bucket)
+        await store.ensure_bucket()
+        await store.ensure_bucket()  # idempotent
+        assert await asyncio.to_thread(store.client.bucket_exists, store.bucket)
+
+
+async def test_endpoint_as_url_decides_the_scheme(seaweedfs):
+    # secure defaults to True; the http:// URL overrides it (how settings usually spell it).
+    store = S3Store(f"http://{seaweedfs.endpoint}", seaweedfs.access_key, seaweedfs.secret_key,
+                    "s3-url-endpoint")
+    async with store:
+        await store.ensure_bucket()
+        stored = await store.put("k", one(b"over plain http"))
+        assert (await store.stat("k")).size == stored.size
+    with pytest.raises(ValueError):
+        S3Store("ftp://example.org", "a", "b", "bucket")
+    with pytest.raises(ValueError):
+        S3Store("http://example.org/some/path", "a", "b", "bucket")
+
+
+async def test_cleanup_temp_aborts_stale_multipart_uploads(seaweedfs):
+    """What a crashed process leaves on S3: a started multipart upload with parts."""
+    async with make_store(seaweedfs, "s3-cleanup", secure=False) as store:
+        await store.ensure_bucket()
+        client, key = store.client, new_key()
+
+        def orphan() -> str:
+            upload_id = client._create_multipart_upload(store.bucket, key, {})
+            client._upload_part(store.bucket, key, os.urandom(MIN_PART_SIZE), None, upload_id, 1)
+            return upload_id
+
+        upload_id = await asyncio.to_thread(orphan)
+        assert await asyncio.to_thread(store.incomplete_uploads) == [(key, upload_id)]
+        assert await store.cleanup_temp(older_than=timedelta(hours=1)) == 0  # may be running
+        assert await store.cleanup_temp(older_than=timedelta(0)) == 1
+        assert await asyncio.to_thread(store.incomplete_uploads) == []
+        assert not await store.exists(key)
+
+
+async def test_wrong_credentials_are_a_storage_error_not_a_missing_object(seaweedfs):
+    async with make_store(seaweedfs, "s3-contract-auth", secure=False) as good:
+        await good.ensure_bucket()
+        await good.put("there", one(b"x"))
+    bad = S3Store(seaweedfs.endpoint, seaweedfs.access_key, "wrong-secret", "s3-contract-auth",
+                  secure=False)
+    async with bad:
+        for call in (bad.stat, bad.open, bad.delete):
+            with pytest.raises(StorageError) as raised:
+                await call("there")
+            assert not isinstance(raised.value, ObjectNotFound)
+        with pytest.raises(StorageError):
+            await bad.put(new_key(), one(b"x"))
+        with pytest.raises(StorageError):
+            [info async for info in bad.list()]
+
+
+async def test_missing_bucket_is_a_storage_error(seaweedfs):
+    async with make_store(seaweedfs, "s3-never-created", secure=False) as store:
+        with pytest.raises(StorageError):
+            await store.put(new_key(), one(b"x"))
+        with pytest.raises(StorageError):
+            [info async for info in store.list()]
+
+
+def test_part_sizes():
+    assert part_size_for(1, DEFAULT_PART_SIZE) == DEFAULT_PART_SIZE
+    assert part_size_for(1000, DEFAULT_PART_SIZE) == DEFAULT_PART_SIZE
+    assert part_size_for(1001, DEFAULT_PART_SIZE) == 2 * DEFAULT_PART_SIZE
+    # 10 000 parts reach far beyond any school's file (S3's own limit is 5 TiB per object).
+    total = sum(part_size_for(n, DEFAULT_PART_SIZE) for n in range(1, 10_001))
+    assert total > 5 * 1024**4
+    with pytest.raises(ValueError):
+        S3Store("127.0.0.1:1", "a", "b", "bucket", part_size=MIN_PART_SIZE - 1)
