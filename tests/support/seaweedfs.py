@@ -178,6 +178,13 @@ class SeaweedFS:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+            self._remove_grpc_sockets()
+
+    def _remove_grpc_sockets(self) -> None:
+        """weed puts a socket per gRPC port into the temp dir and removes it only on a clean stop."""
+        temp = Path(os.environ.get("TMPDIR") or "/tmp")
+        for service, port in self.ports.items():
+            (temp / f"seaweedfs-{service}-grpc-{port + GRPC_OFFSET}.sock").unlink(missing_ok=True)
 
     def __enter__(self) -> SeaweedFS:
         return self.start()
