@@ -8,7 +8,10 @@ Failure rule (design.md, "Data that must not be lost"): a ``put`` that does not 
 nothing behind under the key nor any half-written temporary data, whether the source iterator
 raised, the size limit was hit, the backend failed or the calling task was cancelled. Cleanup that
 needs I/O runs in a task of its own, so a cancelled caller cannot interrupt it half-way; ``close()``
-waits for such cleanups.
+waits for such cleanups. One exception: a cancellation that arrives while the final step (rename,
+single PUT, multipart completion) is already under way lets that step finish, and the complete
+object stays under the caller's fresh key without a database row, for the consistency check to
+remove. Deleting it instead could remove bytes a concurrent writer of the same key just stored.
 
 Ranges follow Python slices: ``open(key, start, end)`` yields bytes ``start`` (inclusive) to
 ``end`` (exclusive); ``end=None`` means "to the end"; an ``end`` past the object's size is clamped to
