@@ -141,8 +141,8 @@ async def test_page_is_accessible(app, school, tabs, name, path, role, status, l
     watch.assert_clean()
 
 
-@pytest.mark.parametrize("locale", ["de-DE", "en-GB"])
-async def test_login_error_is_accessible(app, browser, locale):
+async def test_login_error_is_accessible(app, browser):
+    locale = "de-DE"  # German only, to keep the run short: the English page has the same structure
     context, page, watch = await _open(browser, app, locale)
     await page.goto(f"{app.base_url}/login")
     await page.locator("#username").fill("nobody")
@@ -156,8 +156,8 @@ async def test_login_error_is_accessible(app, browser, locale):
     await context.close()
 
 
-@pytest.mark.parametrize("locale", ["de-DE", "en-GB"])
-async def test_change_password_page_is_accessible(app, browser, locale):
+async def test_change_password_page_is_accessible(app, browser):
+    locale = "de-DE"  # German only, to keep the run short: the English page has the same structure
     school = await make_school()
     user = await make_user(school, Role.PUPIL, password="one-time-123", must_change_password=True)
     context, page, watch = await _open(browser, app, locale)
