@@ -102,7 +102,7 @@ async def class_members_add(request: Request):
     submitted = await form(request)
     class_id = request.path_params["class_id"]
     added = await services.add_class_members(user, class_id, submitted.getlist("user_ids"))
-    notify(request, N_("%(count)d members added."), count=added)
+    notify(request, N_("Members added: %(count)d."), count=added)
     return redirect(f"/admin/classes/{class_id}")
 
 
