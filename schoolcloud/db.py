@@ -9,6 +9,7 @@ MODEL_MODULES = [
     "schoolcloud.auth.models",
     "schoolcloud.idp.models",
     "schoolcloud.privacy.models",
+    "schoolcloud.files.models",
 ]
 
 
