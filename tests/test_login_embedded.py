@@ -124,3 +124,18 @@ def _pkce() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     return verifier, challenge
+
+
+async def test_login_form_survives_language_switch_after_failed_attempt(app):
+    """The failed attempt's page came from a POST; the language switch sends the browser to a bare GET."""
+    school = await make_school()
+    user = await make_user(school, Role.PUPIL)
+    async with browser.client(app.base_url) as http:
+        form = await browser.start_login(http)
+        failed = await browser.submit_login(http, form, user.username, "wrong password")
+        assert failed.status_code == 401
+        switched = await http.get("/lang/en", params={"next": "/idp/authorize"})
+        again = await http.get(switched.headers["location"])
+        assert again.status_code == 200 and 'name="password"' in again.text
+        response = await browser.submit_login(http, again, user.username, "correct horse battery")
+        assert response.status_code == 302 and "/auth/callback?code=" in response.headers["location"]

@@ -72,6 +72,10 @@ async def authorize(request: Request) -> Response:
     if request.method == "POST":
         return await _login_submit(request)
     params = request.query_params
+    if not params and _pending_request(request) is not None:
+        # Back on the form without the original query (language switch after a failed attempt):
+        # the pending request in the session still holds, so show the form again.
+        return render(request, "idp/login.html", username="", error="", page_title=_("Login"))
     try:
         auth_request = service.parse_authorization_request(_settings(request), params)
     except service.UntrustedRedirect:
