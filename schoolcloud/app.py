@@ -68,8 +68,10 @@ def _routes(settings: Settings):
     from schoolcloud.idp.routes import routes as idp_routes
     from schoolcloud.web.routes import routes as web_routes
     from schoolcloud.accounts.routes import routes as accounts_routes
+    from schoolcloud.files.api import routes as files_api
 
-    routes = [*web_routes, *auth_routes, *accounts_routes, Mount("/api/v1", routes=api_routes),
+    routes = [*web_routes, *auth_routes, *accounts_routes, Mount("/api/v1/files", routes=files_api),
+              Mount("/api/v1", routes=api_routes),
               Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")]
     if settings.embedded_idp:
         routes.append(Mount("/idp", routes=idp_routes))
@@ -82,13 +84,28 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        async with RegisterTortoise(app, config=tortoise_config(settings)):
-            yield
+        from schoolcloud.files.context import FilesContext, Limits, prepare_store, store_from_settings
+
+        store = store_from_settings(settings)
+        try:
+            await prepare_store(store)
+            app.state.store = store
+            app.state.files = FilesContext(store, Limits.from_settings(settings))
+            async with RegisterTortoise(app, config=tortoise_config(settings)):
+                yield
+        finally:
+            await store.close()
+
+    from schoolcloud.files.api import STREAMING_PREFIXES
+    from schoolcloud.files.serving import FileHeaders
 
     middleware = [
+        Middleware(FileHeaders),  # outermost: file responses swap in their own sandboxing policy
         Middleware(SecurityHeaders, form_targets=form_targets, hsts=settings.secure_cookies),
         Middleware(BodyLimit, default=settings.max_form_bytes, limits={
-            "/admin/import": settings.max_import_bytes, "/api/v1/imports": settings.max_import_bytes}),
+            "/admin/import": settings.max_import_bytes, "/api/v1/imports": settings.max_import_bytes,
+            # uploads stream to the object store and enforce upload limit and quota themselves
+            **{prefix: None for prefix in STREAMING_PREFIXES}}),
         Middleware(SameOrigin, base_url=settings.base_url, exempt=("/idp/token", "/idp/userinfo")),
         Middleware(LocaleMiddleware, default=settings.default_locale),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="schoolcloud_session",

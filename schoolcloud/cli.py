@@ -71,6 +71,38 @@ async def audit_verify(settings: Settings) -> int:
     return 1
 
 
+async def purge_trash(settings: Settings) -> int:
+    from datetime import datetime, timezone
+
+    from schoolcloud.files.context import open_context
+    from schoolcloud.files.trash import purge_trash as purge
+
+    async def work():
+        async with open_context(settings) as ctx:
+            return await purge(ctx, datetime.now(timezone.utc))
+
+    purged = await _with_db(settings, work)
+    print(f"trash entries older than {settings.trash_days} days purged: {purged}")
+    return 0
+
+
+async def fsck(settings: Settings, repair: bool, grace_minutes: int | None, force: bool) -> int:
+    from datetime import datetime, timedelta, timezone
+
+    from schoolcloud.files import fsck as checker
+    from schoolcloud.files.context import open_context
+
+    async def work():
+        async with open_context(settings) as ctx:
+            grace = timedelta(minutes=grace_minutes) if grace_minutes is not None else None
+            return await checker.check(ctx, datetime.now(timezone.utc), repair=repair, grace=grace, force=force)
+
+    report = await _with_db(settings, work)
+    for line in report.lines():
+        print(line)
+    return 0 if report.clean or (report.repaired and not report.refused) else 1
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 
@@ -91,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="migrate, bootstrap and serve: the single-machine start")
     sub.add_parser("config-table", help="print the configuration table for the README")
     sub.add_parser("check-migrations", help="fail if the models have changes no migration covers")
+    sub.add_parser("purge-trash", help="delete trash entries older than TRASH_DAYS and expired uploads (daily)")
+    check = sub.add_parser("fsck", help="compare database and object store; exit 0 when they agree")
+    check.add_argument("--repair", action="store_true", help="delete orphan objects, mark missing ones, fix usage")
+    check.add_argument("--grace-minutes", type=int, default=None,
+                       help="leave objects without rows younger than this alone (default 360)")
+    check.add_argument("--force", action="store_true", help="repair even when most objects look orphaned")
     audit = sub.add_parser("audit", help="audit trail tools")
     audit.add_argument("action", choices=["verify"])
     args = parser.parse_args(argv)
@@ -124,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         print("models and migrations agree")
     elif args.command == "audit":
         return asyncio.run(audit_verify(settings))
+    elif args.command == "purge-trash":
+        return asyncio.run(purge_trash(settings))
+    elif args.command == "fsck":
+        return asyncio.run(fsck(settings, args.repair, args.grace_minutes, args.force))
     return 0
 
 

@@ -47,6 +47,15 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("S3_SECRET_KEY", "", "S3 secret key (with STORAGE=s3)."),
     Variable("S3_REGION", "", "S3 region, e.g. `eu-central-1` (optional)."),
     Variable("S3_SECURE", "true", "Use HTTPS to reach S3.", "bool"),
+    Variable("MAX_UPLOAD_MB", "2048", "Largest file one upload may bring, in MB (MiB).", "int"),
+    Variable("QUOTA_PUPIL_MB", "1024", "Storage of a pupil's personal space, in MB (MiB).", "int"),
+    Variable("QUOTA_TEACHER_MB", "10240", "Storage of the personal space of teachers and staff, in MB (MiB).",
+             "int"),
+    Variable("QUOTA_GROUP_MB", "20480", "Storage of each class or course space, in MB (MiB).", "int"),
+    Variable("TRASH_DAYS", "30", "Days a deleted file stays in the trash before `schoolcloud purge-trash` "
+             "removes it for good.", "int"),
+    Variable("UPLOAD_EXPIRY_HOURS", "24", "Hours an unfinished resumable (tus) upload is kept before it is "
+             "removed.", "int"),
     Variable("OIDC_ISSUER", "", "Issuer URL of an external OpenID Connect provider; empty means the "
              "embedded IdP at BASE_URL/idp.", "url"),
     Variable("OIDC_CLIENT_ID", "schoolcloud", "Client id at the OpenID Connect provider."),
@@ -125,6 +134,12 @@ class Settings:
     s3_secret_key: str
     s3_region: str
     s3_secure: bool
+    max_upload_mb: int
+    quota_pupil_mb: int
+    quota_teacher_mb: int
+    quota_group_mb: int
+    trash_days: int
+    upload_expiry_hours: int
     oidc_issuer: str
     oidc_client_id: str
     oidc_client_secret: str

@@ -1,0 +1,77 @@
+"""What the files services need besides the database: the object store and the limits from the settings.
+
+Routes find it at ``request.app.state.files``; the CLI builds its own with ``open_context``. Services
+take it as their first argument, so they run the same under HTTP, the CLI and tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from dataclasses import dataclass
+from datetime import timedelta
+
+from schoolcloud.config import Settings
+from storage import ObjectStore, create_store
+
+MB = 1024 * 1024
+
+# The client address of the current request, for the audit trail (truncated there). Routes set it;
+# the CLI leaves it empty.
+client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("files_client_ip", default=None)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_upload_bytes: int
+    quota_pupil_bytes: int
+    quota_teacher_bytes: int
+    quota_group_bytes: int
+    trash_days: int
+    upload_expiry: timedelta
+    # Objects without a row younger than this are left alone by fsck: an upload may be between
+    # "object written" and "row committed".
+    fsck_grace: timedelta = timedelta(hours=6)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Limits":
+        return cls(
+            max_upload_bytes=settings.max_upload_mb * MB,
+            quota_pupil_bytes=settings.quota_pupil_mb * MB,
+            quota_teacher_bytes=settings.quota_teacher_mb * MB,
+            quota_group_bytes=settings.quota_group_mb * MB,
+            trash_days=settings.trash_days,
+            upload_expiry=timedelta(hours=settings.upload_expiry_hours),
+        )
+
+
+@dataclass
+class FilesContext:
+    store: ObjectStore
+    limits: Limits
+
+
+def store_from_settings(settings: Settings) -> ObjectStore:
+    if settings.storage == "s3":
+        return create_store("s3", endpoint=settings.s3_endpoint, access_key=settings.s3_access_key,
+                            secret_key=settings.s3_secret_key, bucket=settings.s3_bucket,
+                            region=settings.s3_region or None, secure=settings.s3_secure)
+    return create_store("local", root=settings.storage_path)
+
+
+async def prepare_store(store: ObjectStore) -> None:
+    """Start-up work of a backend (S3: create the bucket unless it exists)."""
+    ensure_bucket = getattr(store, "ensure_bucket", None)
+    if ensure_bucket is not None:
+        await ensure_bucket()
+
+
+@contextlib.asynccontextmanager
+async def open_context(settings: Settings):
+    """A FilesContext for the CLI: the store is closed (pending cleanups awaited) afterwards."""
+    store = store_from_settings(settings)
+    try:
+        await prepare_store(store)
+        yield FilesContext(store, Limits.from_settings(settings))
+    finally:
+        await store.close()

@@ -1,0 +1,120 @@
+"""Who may read and write which files: the one place every files service asks.
+
+Rules (issue 3):
+- personal space: only its owner;
+- class space: school admins of the school and teachers who are members of the class write; pupils of
+  the class read, and write when the space's ``pupils_may_write`` is set;
+- course space: school admins and the course's teachers write; the course's pupils (directly or through
+  one of the course's classes) read, and write when ``pupils_may_write`` is set (default for courses);
+- nobody reaches anything of another school; operators (no school) have no files.
+
+``node_access`` is where sharing hooks in later: a share on the node or one of its ancestors raises the
+access the space alone gives. Services refuse with 404 when a user may not even read (no hint that the
+entry exists) and with 403 when they may read but not write.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from schoolcloud.accounts.models import Course, Role, SchoolClass, User
+from schoolcloud.files.errors import no_files_for_role
+from schoolcloud.files.models import Node, Space, SpaceKind
+from schoolcloud.web.errors import Forbidden, NotFound
+
+
+class Access(IntEnum):
+    NONE = 0
+    READ = 1
+    WRITE = 2
+
+
+def require_files_user(user: User) -> int:
+    """The school whose files the user works in; accounts without a school (operators) have none."""
+    if not user.active or user.school_id is None:
+        raise no_files_for_role()
+    return user.school_id
+
+
+def _cache(user: User) -> dict[int, Access]:
+    # Per request: the user object lives as long as the request (request.state.user).
+    cache = getattr(user, "_files_space_access", None)
+    if cache is None:
+        cache = {}
+        user._files_space_access = cache
+    return cache
+
+
+async def space_access(user: User, space: Space) -> Access:
+    cache = _cache(user)
+    if space.id in cache:
+        return cache[space.id]
+    access = await _space_access(user, space)
+    cache[space.id] = access
+    return access
+
+
+async def _space_access(user: User, space: Space) -> Access:
+    if not user.active or user.school_id is None or space.school_id != user.school_id:
+        return Access.NONE
+    if space.kind == SpaceKind.PERSONAL:
+        return Access.WRITE if space.owner_id == user.id else Access.NONE
+    if user.role == Role.SCHOOL_ADMIN:
+        return Access.WRITE
+    pupil_access = Access.WRITE if space.pupils_may_write else Access.READ
+    if space.kind == SpaceKind.CLASS:
+        if not await SchoolClass.filter(id=space.school_class_id, members__id=user.id).exists():
+            return Access.NONE
+        return Access.WRITE if user.role == Role.TEACHER else pupil_access
+    if space.kind == SpaceKind.COURSE:
+        if user.role == Role.TEACHER:
+            if await Course.filter(id=space.course_id, teachers__id=user.id).exists():
+                return Access.WRITE
+            return Access.NONE
+        if user.role == Role.PUPIL and await is_course_pupil(user, space.course_id):
+            return pupil_access
+    return Access.NONE
+
+
+async def is_course_pupil(user: User, course_id: int) -> bool:
+    return (await Course.filter(id=course_id, pupils__id=user.id).exists()
+            or await Course.filter(id=course_id, classes__members__id=user.id).exists())
+
+
+async def node_access(user: User, node: Node) -> Access:
+    """Access to one node (``node.space`` must be fetched). Sharing extends this function."""
+    return await space_access(user, node.space)
+
+
+async def can_read(user: User, node: Node) -> bool:
+    return await node_access(user, node) >= Access.READ
+
+
+async def can_write(user: User, node: Node) -> bool:
+    return await node_access(user, node) >= Access.WRITE
+
+
+async def require_read(user: User, node: Node) -> Access:
+    access = await node_access(user, node)
+    if access < Access.READ:
+        raise NotFound("file")
+    return access
+
+
+async def require_write(user: User, node: Node) -> None:
+    access = await require_read(user, node)
+    if access < Access.WRITE:
+        raise Forbidden()
+
+
+async def require_space_write(user: User, space: Space) -> None:
+    access = await space_access(user, space)
+    if access < Access.READ:
+        raise NotFound("space")
+    if access < Access.WRITE:
+        raise Forbidden()
+
+
+def may_manage_space(user: User, access: Access, space: Space) -> bool:
+    """Change the space's settings (pupils may write): its writers except pupils."""
+    return access == Access.WRITE and space.kind != SpaceKind.PERSONAL and user.role != Role.PUPIL

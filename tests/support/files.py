@@ -1,0 +1,72 @@
+"""Helpers for the files tests: logged-in API clients, spaces, uploads, the store behind a server."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+
+import httpx
+
+from schoolcloud.accounts.models import School, User
+from tests.support import browser
+from tests.support.data import make_school, make_user
+
+PASSWORD = "correct horse battery"
+
+
+@contextlib.asynccontextmanager
+async def api_client(base_url: str, user: User, **kwargs):
+    """An httpx client logged in as ``user`` through the embedded IdP, sending the CSRF header."""
+    async with browser.client(base_url, **kwargs) as http:
+        await browser.login(http, user.username, PASSWORD)
+        me = await http.get("/api/v1/me")
+        assert me.status_code == 200, me.text
+        http.headers["X-CSRF-Token"] = me.json()["csrf_token"]
+        yield http
+
+
+def same_session(http: httpx.AsyncClient, base_url: str) -> httpx.AsyncClient:
+    """A client for another app instance that carries the same session (cookie and CSRF header)."""
+    other = browser.client(base_url)
+    for cookie in http.cookies.jar:
+        other.cookies.set(cookie.name, cookie.value)
+    other.headers["X-CSRF-Token"] = http.headers["X-CSRF-Token"]
+    return other
+
+
+async def person(role: str, school: School | None = None) -> User:
+    return await make_user(school or await make_school(), role, password=PASSWORD)
+
+
+async def spaces(http: httpx.AsyncClient) -> list[dict]:
+    response = await http.get("/api/v1/files/spaces")
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+async def personal_root(http: httpx.AsyncClient) -> int:
+    return next(s for s in await spaces(http) if s["kind"] == "personal")["root_id"]
+
+
+async def upload(http: httpx.AsyncClient, folder_id: int, name: str, data: bytes, **params) -> httpx.Response:
+    return await http.post(f"/api/v1/files/upload/{folder_id}", params={"name": name, **params}, content=data)
+
+
+async def mkdir(http: httpx.AsyncClient, parent_id: int, name: str) -> dict:
+    response = await http.post(f"/api/v1/files/nodes/{parent_id}/folders", json={"name": name})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def listing(http: httpx.AsyncClient, folder_id: int, **params) -> dict:
+    response = await http.get(f"/api/v1/files/nodes/{folder_id}/children", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def tus_metadata(**values: str) -> str:
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
+
+
+async def store_keys(store) -> list[str]:
+    return sorted([info.key async for info in store.list("")])
