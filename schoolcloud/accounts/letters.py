@@ -31,11 +31,11 @@ TEXTS = {
         "teacher": "Lehrkraft",
         "login_url": "Anmeldeseite",
         "username": "Benutzername",
-        "password": "Einmal-Passwort",
+        "password": "Einmalpasswort",
         "instructions": [
-            "Öffne die Anmeldeseite und melde dich mit deinem Benutzernamen und dem Einmal-Passwort an.",
+            "Öffne die Anmeldeseite und melde dich mit deinem Benutzernamen und dem Einmalpasswort an.",
             "Bei der ersten Anmeldung wirst du aufgefordert, ein eigenes neues Passwort zu wählen. "
-            "Das Einmal-Passwort gilt danach nicht mehr.",
+            "Das Einmalpasswort gilt danach nicht mehr.",
             "Bewahre diesen Brief sicher auf und gib ihn nicht weiter. Dein Passwort verrät die Schule "
             "niemals per Telefon oder E-Mail.",
         ],
