@@ -314,7 +314,7 @@ async def trash_list(request: Request) -> JSONResponse:
     """
     user = await caller(request)
     ctx = files_context(request)
-    offset, limit = tree._page(request.query_params.get("offset"), request.query_params.get("limit"))
+    offset, limit = tree.page_bounds(request.query_params.get("offset"), request.query_params.get("limit"))
     page = await trash.list_trash(ctx, user, space_id=request.query_params.get("space"), offset=offset,
                                   limit=limit)
     return JSONResponse(paged([node_json(n) for n in page.items], page.offset, page.limit, page.has_more,

@@ -20,7 +20,7 @@ from schoolcloud.files.content import discard
 from schoolcloud.files.context import FilesContext, client_ip
 from schoolcloud.files.models import FileVersion, Node, Space, TusPart, TusUpload
 from schoolcloud.files.names import OnConflict, name_key
-from schoolcloud.files.permissions import Access, require_files_user, space_access
+from schoolcloud.files.permissions import Access, require_files_user
 from schoolcloud.files.spaces import now, release, visible_spaces
 from schoolcloud.files.tree import choose_name, live_subtree, retry_on_collision, subtree_ids, writable_node
 from schoolcloud.privacy import audit
@@ -161,7 +161,3 @@ async def purge_trash(ctx: FilesContext, now_: datetime) -> int:
             purged += 1
     await expire_uploads(ctx, now_)
     return purged
-
-
-async def space_trash_access(user: User, space: Space) -> bool:
-    return await space_access(user, space) >= Access.WRITE

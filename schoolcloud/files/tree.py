@@ -150,7 +150,7 @@ class Listing:
     path: list[Node]
 
 
-def _page(offset, limit, default: int = 100) -> tuple[int, int]:
+def page_bounds(offset, limit, default: int = 100) -> tuple[int, int]:
     try:
         offset = int(offset) if offset not in (None, "") else 0
         limit = int(limit) if limit not in (None, "") else default
@@ -176,7 +176,7 @@ def children_query(folder_id: int, sort: str = "name", order: str = "asc"):
 async def list_children(user: User, folder_id, *, offset=None, limit=None, sort: str = "name",
                         order: str = "asc") -> Listing:
     folder, access = await readable_folder(user, folder_id)
-    offset, limit = _page(offset, limit)
+    offset, limit = page_bounds(offset, limit)
     rows = await children_query(folder.id, sort, order).offset(offset).limit(limit + 1)
     return Listing(folder, access, rows[:limit], offset, limit, len(rows) > limit, await path_of(folder))
 
@@ -297,7 +297,7 @@ async def search(ctx: FilesContext, user: User, q, *, offset=None, limit=None) -
 
     if not isinstance(q, str) or not q.strip():
         raise errors.search_term_missing()
-    offset, limit = _page(offset, limit, default=50)
+    offset, limit = page_bounds(offset, limit, default=50)
     space_ids = [view.space.id for view in await visible_spaces(ctx, user)]
     rows = await Node.filter(space_id__in=space_ids, trash_key=0, parent_id__not_isnull=True,
                              name_key__contains=name_key(q.strip())) \
