@@ -16,7 +16,17 @@ from schoolcloud.files.names import name_key
 from schoolcloud.privacy.models import AuditEvent
 from storage.local import LocalStore
 from tests.support.data import make_school
-from tests.support.files import api_client, listing, mkdir, person, personal_root, spaces, store_keys, upload
+from tests.support.files import (
+    api_client,
+    listing,
+    mkdir,
+    person,
+    personal_root,
+    spaces,
+    store_keys,
+    tus_metadata,
+    upload,
+)
 
 
 @pytest.fixture(scope="module")
@@ -223,10 +233,13 @@ async def test_truncated_body_leaves_no_row_and_no_object(app, store):
     await asyncio.sleep(0.3)
     writer.close()
     await writer.wait_closed()
-    await asyncio.sleep(0.5)
+    for _ in range(50):  # until the server has noticed the disconnect and cleaned up
+        await asyncio.sleep(0.1)
+        if not list((store.root / ".tmp").iterdir()):
+            break
+    assert not list((store.root / ".tmp").iterdir())
     assert not await Node.filter(name="halb.bin").exists()
     assert await store_keys(store) == before
-    assert not list((store.root / ".tmp").iterdir())
 
 
 @pytest.mark.postgres
@@ -382,3 +395,23 @@ async def test_search_sees_only_what_the_user_may_read(app):
         found = (await http.get("/api/v1/files/search", params={"q": "PLAN"})).json()["items"]
         assert [f["name"] for f in found] == ["Plan-Wandertag.txt"]
         assert (await http.get("/api/v1/files/search")).status_code == 400
+
+
+async def test_empty_files(app):
+    user = await person(Role.PUPIL)
+    async with api_client(app.base_url, user) as http:
+        root = await personal_root(http)
+        empty = await upload(http, root, "leer.txt", b"")
+        assert empty.status_code == 201 and empty.json()["size"] == 0
+        url = f"/api/v1/files/content/{empty.json()['id']}"
+        download = await http.get(url)
+        assert download.status_code == 200 and download.content == b""
+        assert download.headers["content-type"].startswith("text/plain")
+        assert (await http.get(url, headers={"Range": "bytes=0-"})).status_code == 416
+        created = await http.post("/api/v1/files/tus", headers={
+            "Tus-Resumable": "1.0.0", "Upload-Length": "0",
+            "Upload-Metadata": tus_metadata(filename="auch-leer.txt", folder=str(root))})
+        assert created.status_code == 201
+        head = await http.head(created.headers["location"], headers={"Tus-Resumable": "1.0.0"})
+        assert head.headers["upload-offset"] == "0" and head.headers["upload-length"] == "0"
+        assert [i["name"] for i in (await listing(http, root))["items"]] == ["auch-leer.txt", "leer.txt"]

@@ -141,12 +141,16 @@ async def test_kill_during_upload_leaves_a_consistent_store(server, store):
         before = sql(server, "SELECT count(*) FROM file_version")[0][0]
 
         async def slow_body():
-            for _ in range(200):
+            for _ in range(2000):
                 yield b"k" * 4096
                 await asyncio.sleep(0.01)
 
         async def kill_soon():
-            await asyncio.sleep(0.6)
+            for _ in range(100):  # once the store is writing the upload
+                await asyncio.sleep(0.1)
+                if list((store.root / ".tmp").iterdir()):
+                    break
+            await asyncio.sleep(0.2)
             server.process.kill()  # SIGKILL: no cleanup of any kind runs
             server.process.wait(10)
 

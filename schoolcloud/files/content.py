@@ -28,6 +28,7 @@ from schoolcloud.files.spaces import charge, free_bytes, now, release, space_quo
 from schoolcloud.files.tree import (
     check_not_inside,
     choose_name,
+    ensure_live,
     live_subtree,
     load_node,
     retry_on_collision,
@@ -116,6 +117,7 @@ async def add_version(ctx: FilesContext, user: User | None, folder: Node, name: 
 
     async def work() -> tuple[Node, bool]:
         async with in_transaction() as conn:
+            await ensure_live(conn, folder.id)
             if node is not None:
                 existing = await Node.get_or_none(id=node.id, trash_key=0).using_db(conn)
                 if existing is None:
@@ -311,6 +313,7 @@ async def copy_node(ctx: FilesContext, user: User, node_id, target_id, *, name=N
 
         async def work() -> Node:
             async with in_transaction() as conn:
+                await ensure_live(conn, target.id)
                 chosen, _ = await choose_name(target, new_name, source.kind, on_conflict, conn)
                 await charge(conn, space, quota, sum(obj.size for obj in copies.values()))
                 stamp = now()

@@ -4,6 +4,7 @@ the HTTP status. Routes need no error handling of their own; the app's AppError 
 from __future__ import annotations
 
 from schoolcloud.web.errors import AppError
+from schoolcloud.web.i18n import N_
 
 
 class NameConflict(AppError):
@@ -13,7 +14,7 @@ class NameConflict(AppError):
     status_code = 409
 
     def __init__(self, existing: dict):
-        super().__init__("name_conflict", "An entry with this name already exists here.", field="name")
+        super().__init__("name_conflict", N_("An entry with this name already exists here."), field="name")
         self.existing = existing
 
     def as_json(self, locale: str = "de") -> dict:
@@ -59,10 +60,6 @@ def root_folder() -> AppError:
 
 def move_into_itself() -> AppError:
     return AppError("move_into_itself", "A folder cannot be moved or copied into itself.", status=422)
-
-
-def in_trash() -> AppError:
-    return AppError("in_trash", "This entry is in the trash. Restore it first.", status=409)
 
 
 def not_in_trash() -> AppError:

@@ -105,6 +105,13 @@ async def choose_name(parent: Node, name: str, kind: str, on_conflict: str, conn
     raise errors.NameConflict(node_json(existing))
 
 
+async def ensure_live(conn, folder_id: int) -> None:
+    """Inside a transaction: the target folder was not trashed since it was checked (else an entry
+    would appear inside the trash as if it were live)."""
+    if not await Node.filter(id=folder_id, trash_key=0).using_db(conn).exists():
+        raise NotFound("folder")
+
+
 async def retry_on_collision(work: Callable[[], Awaitable[T]], attempts: int = 5) -> T:
     """Run a transaction that checks a name first; when a concurrent request took the name between
     the check and the insert (unique index), check again: ``fail`` then answers 409, ``rename`` picks
@@ -189,6 +196,7 @@ async def create_folder(user: User, parent_id, name, *, on_conflict: str = OnCon
 
     async def work() -> Node:
         async with in_transaction() as conn:
+            await ensure_live(conn, parent.id)
             chosen, _ = await choose_name(parent, name, NodeKind.FOLDER, on_conflict, conn)
             stamp = now()
             folder = await Node.create(using_db=conn, space_id=parent.space_id, parent_id=parent.id,
@@ -264,6 +272,7 @@ async def update_node(ctx: FilesContext, user: User, node_id, *, name=None, pare
 
     async def work() -> Node:
         async with in_transaction() as conn:
+            await ensure_live(conn, target.id)
             chosen, _ = await choose_name(target, new_name, node.kind, on_conflict, conn)
             if moving_space:
                 await charge(conn, target.space, quota, size)
