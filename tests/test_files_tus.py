@@ -198,3 +198,29 @@ async def test_completion_on_another_instance(app, store, tmp_path):
             assert not await TusPart.filter(upload_id=url.rsplit("/", 1)[1]).exists()
     finally:
         second.stop()
+
+
+async def test_head_finishes_an_upload_whose_finishing_instance_died(app, store):
+    """All bytes were recorded, then the instance died before joining: the next HEAD finishes it."""
+    user = await person(Role.PUPIL)
+    async with api_client(app.base_url, user) as http:
+        root = await personal_root(http)
+        url = await create(http, root, "gerettet.txt", 11)
+        upload_id = url.rsplit("/", 1)[1]
+
+        async def chunks(data: bytes):
+            yield data
+
+        parts = [await store.put(f"tus/zz/{i:02d}/{upload_id}{i:02d}", chunks(data)) for i, data in
+                 enumerate([b"hello ", b"world"])]
+        offset = 0
+        for part in parts:
+            await TusPart.create(upload_id=upload_id, first_byte=offset, size=part.size, sha256=part.sha256,
+                                 object_key=part.key)
+            offset += part.size
+        await TusUpload.filter(id=upload_id).update(received=offset)
+        assert await offset_of(http, url) == 11
+        node = (await listing(http, root))["items"][0]
+        assert node["name"] == "gerettet.txt"
+        assert (await http.get(f"/api/v1/files/content/{node['id']}")).content == b"hello world"
+        assert not any([await store.exists(p.key) for p in parts])
