@@ -16,7 +16,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from schoolcloud.auth.current import LoginRequired
+from schoolcloud.auth.current import LoginRequired, current_user
 from schoolcloud.auth.rp import make_oauth
 from schoolcloud.config import Settings, load_settings
 from schoolcloud.db import tortoise_config
@@ -40,6 +40,12 @@ async def app_error(request: Request, exc: AppError):
         return JSONResponse(exc.as_json(current_locale.get()), status_code=exc.status_code)
     if isinstance(exc, LoginRequired):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    if "user" not in request.state._state and "session" in request.scope:
+        # Error pages keep the navigation of a logged-in user; a failing database must not hide the error.
+        try:
+            await current_user(request)
+        except Exception:  # noqa: BLE001
+            request.state.user = None
     return render(request, "error.html", status_code=exc.status_code, message=exc.text(current_locale.get()),
                   page_title=_("Error"))
 
@@ -58,8 +64,8 @@ async def http_error(request: Request, exc: HTTPException):
 
 async def server_error(request: Request, exc: Exception):
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return await app_error(request, AppError("server_error", "Something went wrong on our side. Please try "
-                                             "again later.", status=500))
+    return await app_error(request, AppError("server_error", N_("Something went wrong on our side. Please try "
+                                                "again later."), status=500))
 
 
 def _routes(settings: Settings):

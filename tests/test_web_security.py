@@ -141,3 +141,25 @@ async def test_health_endpoints(app):
     async with httpx.AsyncClient(base_url=app.base_url) as http:
         assert (await http.get("/healthz/live")).text == "ok"
         assert (await http.get("/healthz/ready")).json() == {"status": "ok"}
+
+
+async def test_error_page_keeps_navigation_of_logged_in_user(app):
+    school = await make_school()
+    user = await make_user(school, Role.TEACHER, given_name="Ilse")
+    async with browser.client(app.base_url) as http:
+        await browser.login(http, user.username, "correct horse battery")
+        page = await http.get("/no-such-page")
+        assert page.status_code == 404
+        assert 'action="/logout"' in page.text and "Ilse" in page.text
+
+
+def test_every_api_endpoint_has_a_parsable_openapi_docstring():
+    """The OpenAPI document is built from YAML docstrings; one broken docstring breaks the whole document."""
+    from starlette.routing import Mount
+
+    from schoolcloud.api.routes import routes, schemas
+    from schoolcloud.files.api import routes as files_routes
+
+    document = schemas.get_schema(routes=[*routes, Mount("/files", routes=files_routes)])
+    documented = {path for path in document["paths"]}
+    assert "/files/spaces/{space_id}" in documented and "/me" in documented

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.schemas import SchemaGenerator
 
 from schoolcloud.accounts.api import routes as accounts_api
@@ -47,7 +47,9 @@ async def me(request: Request) -> JSONResponse:
 
 
 async def openapi(request: Request) -> JSONResponse:
-    return JSONResponse(schemas.get_schema(routes=routes))
+    from schoolcloud.files.api import routes as files_routes  # mounted beside /api/v1 for its streaming paths
+
+    return JSONResponse(schemas.get_schema(routes=[*routes, Mount("/files", routes=files_routes)]))
 
 
 routes = [

@@ -93,7 +93,7 @@ async def list_spaces(request: Request) -> JSONResponse:
 
 async def space_detail(request: Request) -> JSONResponse:
     """
-    summary: One space (GET); PATCH {"pupils_may_write": bool} by its teachers or school admins.
+    summary: 'One space (GET); PATCH {"pupils_may_write": bool} by its teachers or school admins.'
     responses:
       200: {description: The space.}
       403: {description: Not allowed to change the space.}
