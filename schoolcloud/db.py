@@ -10,6 +10,8 @@ MODEL_MODULES = [
     "schoolcloud.idp.models",
     "schoolcloud.privacy.models",
     "schoolcloud.files.models",
+    "schoolcloud.teams.models",
+    "schoolcloud.files.sharing_models",
 ]
 
 

@@ -14,8 +14,8 @@ class SpaceKind:
     PERSONAL = "personal"
     CLASS = "class"
     COURSE = "course"
-    # TEAM = "team" arrives with teams, together with a nullable ``team`` reference (one migration).
-    ALL = (PERSONAL, CLASS, COURSE)
+    TEAM = "team"
+    ALL = (PERSONAL, CLASS, COURSE, TEAM)
 
 
 class NodeKind:
@@ -38,6 +38,8 @@ class Space(Model):
                                           unique=True, on_delete=fields.CASCADE)
     course = fields.ForeignKeyField("models.Course", related_name="file_spaces", null=True, unique=True,
                                     on_delete=fields.CASCADE)
+    team = fields.ForeignKeyField("models.Team", related_name="file_spaces", null=True, unique=True,
+                                  on_delete=fields.CASCADE)
     pupils_may_write = fields.BooleanField(default=False)
     # None: the default for the kind (and, for personal spaces, the owner's role) from the settings.
     quota_bytes = fields.BigIntField(null=True)
