@@ -23,7 +23,7 @@ PAGES = [
     ("IdP login page", "/login", None, 200),
     ("logged-out page", "/logged-out", None, 200),
     ("error page (404)", "/no-such-page", None, 404),
-    ("IdP error page (invalid login link)", "/idp/authorize", None, 400),
+    ("IdP error page (invalid login link)", "/idp/authorize?client_id=unknown", None, 400),
     ("IdP logged-out page", "/idp/logout", None, 200),
     ("login failed page", "/auth/callback", None, 400),
     ("start page, pupil", "/", Role.PUPIL, 200),
