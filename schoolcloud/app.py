@@ -75,8 +75,9 @@ def _routes(settings: Settings):
     from schoolcloud.web.routes import routes as web_routes
     from schoolcloud.accounts.routes import routes as accounts_routes
     from schoolcloud.files.api import routes as files_api
+    from schoolcloud.files.routes import routes as files_pages
 
-    routes = [*web_routes, *auth_routes, *accounts_routes, Mount("/api/v1/files", routes=files_api),
+    routes = [*web_routes, *auth_routes, *accounts_routes, *files_pages, Mount("/api/v1/files", routes=files_api),
               Mount("/api/v1", routes=api_routes),
               Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")]
     if settings.embedded_idp:
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await store.close()
 
     from schoolcloud.files.api import STREAMING_PREFIXES
+    from schoolcloud.files.routes import UPLOAD_PREFIX
     from schoolcloud.files.serving import FileHeaders
 
     middleware = [
@@ -111,7 +113,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(BodyLimit, default=settings.max_form_bytes, limits={
             "/admin/import": settings.max_import_bytes, "/api/v1/imports": settings.max_import_bytes,
             # uploads stream to the object store and enforce upload limit and quota themselves
-            **{prefix: None for prefix in STREAMING_PREFIXES}}),
+            **{prefix: None for prefix in STREAMING_PREFIXES},
+            # the plain form upload (no JavaScript): one upload's worth plus the form around it
+            UPLOAD_PREFIX: settings.max_upload_mb * 1024 * 1024 + 1024 * 1024}),
         Middleware(SameOrigin, base_url=settings.base_url, exempt=("/idp/token", "/idp/userinfo")),
         Middleware(LocaleMiddleware, default=settings.default_locale),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="schoolcloud_session",

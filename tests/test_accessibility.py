@@ -45,6 +45,11 @@ PAGES = [
     ("my classes, school admin", "/classes", Role.SCHOOL_ADMIN, 200),
     ("schools, operator", "/operator/schools", Role.OPERATOR, 200),
     ("school details, operator", "/operator/schools/{school_id}", Role.OPERATOR, 200),
+    # The files pages (schoolcloud/files/routes.py); a folder with entries: tests/test_files_browser.py.
+    ("my spaces, teacher", "/files", Role.TEACHER, 200),
+    ("my spaces, pupil", "/files", Role.PUPIL, 200),
+    ("my files (empty folder), teacher", "/files/personal", Role.TEACHER, 200),
+    ("trash, teacher", "/files/trash", Role.TEACHER, 200),
 ]
 # Every page is scanned in German (the default); these also in English.
 ENGLISH_TOO = {"start page, anonymous", "IdP login page", "logged-out page", "error page (404)",
