@@ -104,8 +104,8 @@ async def user_from_external(settings: Settings, claims: dict) -> User:
         user = await User.get_or_none(external_issuer=issuer, external_subject=subject)
         created = user is None
         if created:
-            username = await _unique_username(str(claim(claims, settings.oidc_username_claim)[:1] and
-                                                   claim(claims, settings.oidc_username_claim)[0] or subject))
+            wanted = next(iter(claim(claims, settings.oidc_username_claim)), subject)
+            username = await _unique_username(str(wanted))
             user = await User.create(username=username, external_issuer=issuer, external_subject=subject, **names)
         else:
             if not user.active:
