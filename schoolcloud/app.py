@@ -75,9 +75,11 @@ def _routes(settings: Settings):
     from schoolcloud.web.routes import routes as web_routes
     from schoolcloud.accounts.routes import routes as accounts_routes
     from schoolcloud.files.api import routes as files_api
+    from schoolcloud.files.links_api import PREFIX as LINKS_PREFIX, routes as links_api
     from schoolcloud.files.routes import routes as files_pages
 
     routes = [*web_routes, *auth_routes, *accounts_routes, *files_pages, Mount("/api/v1/files", routes=files_api),
+              Mount(LINKS_PREFIX, routes=links_api),
               Mount("/api/v1", routes=api_routes),
               Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")]
     if settings.embedded_idp:
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await store.close()
 
     from schoolcloud.files.api import STREAMING_PREFIXES
+    from schoolcloud.files.links_api import STREAMING_PREFIX as LINK_STREAMING_PREFIX
     from schoolcloud.files.routes import UPLOAD_PREFIX
     from schoolcloud.files.serving import FileHeaders
 
@@ -114,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "/admin/import": settings.max_import_bytes, "/api/v1/imports": settings.max_import_bytes,
             # uploads stream to the object store and enforce upload limit and quota themselves
             **{prefix: None for prefix in STREAMING_PREFIXES},
+            LINK_STREAMING_PREFIX: None,  # file drops stream like uploads
             # the plain form upload (no JavaScript): one upload's worth plus the form around it
             UPLOAD_PREFIX: settings.max_upload_mb * 1024 * 1024 + 1024 * 1024}),
         Middleware(SameOrigin, base_url=settings.base_url, exempt=("/idp/token", "/idp/userinfo")),

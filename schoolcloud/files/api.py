@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from schoolcloud.api.common import api_user, json_body
-from schoolcloud.files import content, errors, spaces, trash, tree
+from schoolcloud.files import content, errors, sharing, spaces, trash, tree
 from schoolcloud.files.context import FilesContext, client_ip
 from schoolcloud.files.names import OnConflict
 from schoolcloud.files.serialize import node_json, version_json
@@ -140,7 +140,7 @@ async def node_detail(request: Request) -> Response:
     node, access = await tree.load_node(user, node_id)
     body = node_json(node)
     body["access"] = access.name.lower()
-    body["path"] = [node_json(n) for n in await tree.path_of(node)]
+    body["path"] = [node_json(n) for n in await sharing.visible_path(user, node, await tree.path_of(node))]
     return JSONResponse(body)
 
 
@@ -158,7 +158,8 @@ async def children(request: Request) -> JSONResponse:
                                        order=query.get("order", "asc"))
     return JSONResponse(paged([node_json(n) for n in listing.items], listing.offset, listing.limit,
                               listing.has_more, folder=node_json(listing.folder),
-                              path=[node_json(n) for n in listing.path], access=listing.access.name.lower()))
+                              path=[node_json(n) for n in await sharing.visible_path(user, listing.folder, listing.path)],
+                              access=listing.access.name.lower()))
 
 
 async def create_folder(request: Request) -> JSONResponse:
@@ -346,7 +347,9 @@ async def trash_purge(request: Request) -> Response:
 
 
 def _routes() -> list[Route]:
+    from schoolcloud.files.sharing_api import routes as sharing_routes
     from schoolcloud.files.tus_api import routes as tus_routes
+    from schoolcloud.teams.api import routes as team_routes
 
     return [
         Route("/spaces", list_spaces, methods=["GET"]),
@@ -365,6 +368,8 @@ def _routes() -> list[Route]:
         Route("/trash/{node_id:int}", trash_purge, methods=["DELETE"]),
         Route("/search", search, methods=["GET"]),
         *tus_routes,
+        *sharing_routes,
+        *team_routes,
     ]
 
 

@@ -301,14 +301,22 @@ class SearchResult:
 
 async def search(ctx: FilesContext, user: User, q, *, offset=None, limit=None) -> SearchResult:
     """Live files and folders whose name contains ``q`` (case-insensitive), in every space the user
-    may read."""
+    may read (team spaces included) and below everything shared with them."""
+    from tortoise.expressions import Q
+
+    from schoolcloud.files.sharing import readable_team_space_ids, shared_node_ids
     from schoolcloud.files.spaces import visible_spaces
 
     if not isinstance(q, str) or not q.strip():
         raise errors.search_term_missing()
     offset, limit = page_bounds(offset, limit, default=50)
     space_ids = [view.space.id for view in await visible_spaces(ctx, user)]
-    rows = await Node.filter(space_id__in=space_ids, trash_key=0, parent_id__not_isnull=True,
+    space_ids += await readable_team_space_ids(user)
+    where = Q(space_id__in=space_ids)
+    shared_ids = await shared_node_ids(user)
+    if shared_ids:
+        where |= Q(id__in=shared_ids)
+    rows = await Node.filter(where, trash_key=0, parent_id__not_isnull=True,
                              name_key__contains=name_key(q.strip())) \
         .order_by("name_key", "id").offset(offset).limit(limit + 1)
     return SearchResult(rows[:limit], offset, limit, len(rows) > limit)

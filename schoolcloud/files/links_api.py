@@ -1,0 +1,156 @@
+"""Public link endpoints, outside the logged-in API: /s/{token} and below (mounted in app.py).
+
+No session, no CSRF (nothing of an account is touched). The password, when the link has one, comes in
+the ``X-Link-Password`` header of every request. Every refusal answers JSON, and every way a link can
+fail (unknown, revoked, expired, exhausted, locked, missing or wrong password) gives the identical 404
+``link_unavailable``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from schoolcloud.files import links, tree
+from schoolcloud.files.context import client_ip
+from schoolcloud.files.models import Node
+from schoolcloud.files.serving import file_response, range_error_headers
+from schoolcloud.files.sharing_models import LinkMode, PublicLink
+from schoolcloud.web.errors import AppError
+from schoolcloud.web.i18n import current_locale
+
+PREFIX = "/s"
+# The drop upload streams; the app's BodyLimit leaves everything below /s/ alone (the other public
+# routes are GET/HEAD only).
+STREAMING_PREFIX = "/s/"
+PASSWORD_HEADER = "x-link-password"
+
+
+def public_node(node: Node) -> dict:
+    body = {"id": node.id, "kind": node.kind, "name": node.name, "modified_at": node.modified_at.isoformat()}
+    if not node.is_folder:
+        body.update(size=node.size, content_type=node.content_type)
+    return body
+
+
+def as_json_errors(handler):
+    @functools.wraps(handler)
+    async def wrapped(request: Request) -> Response:
+        client_ip.set(request.client.host if request.client else None)
+        try:
+            return await handler(request)
+        except AppError as exc:
+            headers = {"Cache-Control": "no-store"}
+            if exc.code == "range_not_satisfiable":
+                headers.update(getattr(exc, "range_headers", {}))
+            return JSONResponse(exc.as_json(current_locale.get()), status_code=exc.status_code, headers=headers)
+    return wrapped
+
+
+async def _open(request: Request, *modes: str) -> PublicLink:
+    link = await links.open_link(request.path_params["token"], request.headers.get(PASSWORD_HEADER))
+    if link.mode not in modes:
+        raise links.link_unavailable()
+    return link
+
+
+@as_json_errors
+async def landing(request: Request) -> Response:
+    """
+    summary: What a public link offers (no login; X-Link-Password header when it has a password).
+    responses:
+      200: {description: "{mode, node, expires_at, downloads_left}; a drop link shows only the folder's name."}
+      404: {description: Unknown, expired, exhausted or revoked link, or a missing or wrong password (all identical).}
+    """
+    link = await _open(request, *LinkMode.ALL)
+    node = link.node
+    body = {"mode": link.mode, "expires_at": link.expires_at.isoformat() if link.expires_at else None}
+    if link.mode == LinkMode.DROP:
+        body["node"] = {"kind": "folder", "name": node.name}
+    else:
+        body["node"] = public_node(node)
+        body["downloads_left"] = None if link.max_downloads is None else link.max_downloads - link.downloads
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+@as_json_errors
+async def children(request: Request) -> Response:
+    """
+    summary: The entries of the linked folder or a folder below it (?folder=id, ?offset, ?limit), folders first.
+    responses:
+      200: {description: "{folder, items, offset, limit, has_more, next_offset}"}
+      404: {description: As for the link itself, or the folder is not below the linked one.}
+    """
+    from schoolcloud.files.api import paged
+
+    link = await _open(request, LinkMode.DOWNLOAD)
+    folder = await links.node_below(link, request.query_params.get("folder", link.node_id))
+    if not folder.is_folder:
+        raise links.link_unavailable()
+    offset, limit = tree.page_bounds(request.query_params.get("offset"), request.query_params.get("limit"))
+    rows = await tree.children_query(folder.id).offset(offset).limit(limit + 1)
+    return JSONResponse(paged([public_node(n) for n in rows[:limit]], offset, limit, len(rows) > limit,
+                              folder=public_node(folder)), headers={"Cache-Control": "no-store"})
+
+
+@as_json_errors
+async def download(request: Request) -> Response:
+    """
+    summary: The linked file, or (/download/{node_id}) a file below the linked folder; Range, ETag and
+      If-None-Match as for logged-in downloads. Each GET from the first byte counts against the download limit.
+    responses:
+      200: {description: The file.}
+      206: {description: The requested range.}
+      404: {description: As for the link itself (also when the download limit is used up).}
+    """
+    link = await _open(request, LinkMode.DOWNLOAD)
+    node_id = request.path_params.get("node_id", link.node_id)
+    node = await links.node_below(link, node_id)
+    version = await links.current_version(node)
+    requested = (request.headers.get("range") or "").replace(" ", "")
+    if request.method == "GET" and (not requested or requested.startswith("bytes=0-")):
+        await links.count_download(link, node)
+    try:
+        return await file_response(request, request.app.state.files.store, node, version,
+                                   force_download=request.query_params.get("download") in ("1", "true"),
+                                   cache_private=False)
+    except AppError as exc:
+        if exc.code == "range_not_satisfiable":
+            exc.range_headers = range_error_headers(version.size)
+        raise
+
+
+@as_json_errors
+async def drop(request: Request) -> Response:
+    """
+    summary: Upload a file into a file drop (raw body, ?name=); a taken name is numbered. The answer names
+      only this upload.
+    responses:
+      201: {description: "{name, size}: the name it was stored under."}
+      404: {description: As for the link itself.}
+      413: {description: Over the upload limit.}
+      507: {description: The folder's space is full.}
+    """
+    from schoolcloud.files.api import body_chunks, declared_length
+
+    link = await _open(request, LinkMode.DROP)
+    declared = declared_length(request)
+    try:
+        node = await links.drop_upload(request.app.state.files, link, request.query_params.get("name"),
+                                       body_chunks(request, declared),
+                                       content_type=request.headers.get("content-type"), declared_size=declared)
+    except ClientDisconnect:
+        return Response(status_code=400)
+    return JSONResponse({"name": node.name, "size": node.size}, status_code=201)
+
+
+routes = [
+    Route("/{token}", landing, methods=["GET"]),
+    Route("/{token}/children", children, methods=["GET"]),
+    Route("/{token}/download", download, methods=["GET", "HEAD"]),
+    Route("/{token}/download/{node_id:int}", download, methods=["GET", "HEAD"]),
+    Route("/{token}/upload", drop, methods=["POST"]),
+]

@@ -1,0 +1,152 @@
+"""Public links and file drops over the real server, without an account: passwords that reveal nothing,
+expiry, the download limit (also under concurrency), folders below a link, and file drops."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from schoolcloud.accounts.models import Role
+from schoolcloud.files.models import Node
+from schoolcloud.files.sharing_models import PublicLink
+from schoolcloud.privacy.models import AuditEvent
+from tests.support.data import make_member, make_school
+from tests.support.files import api_client, listing, mkdir, personal_root, upload
+
+
+def anonymous(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=app.base_url, timeout=30)
+
+
+async def _link(http, node_id: int, **body) -> dict:
+    response = await http.post(f"/api/v1/files/nodes/{node_id}/links", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.mark.postgres
+async def test_password_link_wrong_password_and_unknown_token_look_the_same(app):
+    teacher = await make_member(await make_school(), Role.TEACHER)
+    async with api_client(app.base_url, teacher) as http:
+        root = await personal_root(http)
+        sheet = (await upload(http, root, "Lösungen.pdf", b"%PDF-geheim")).json()
+        link = await _link(http, sheet["id"], password="Sonnenblume", max_downloads=None)
+        assert link["password"] and link["url"] == f"/s/{link['token']}" and "password_hash" not in link
+    async with anonymous(app) as anon:
+        unknown = await anon.get("/s/" + "A" * 43)
+        missing = await anon.get(link["url"])
+        wrong = await anon.get(link["url"], headers={"X-Link-Password": "Tulpe"})
+        wrong_download = await anon.get(link["url"] + "/download", headers={"X-Link-Password": "Tulpe"})
+        for response in (missing, wrong, wrong_download):
+            assert response.status_code == unknown.status_code == 404
+            assert response.content == unknown.content
+            assert response.headers["content-type"] == unknown.headers["content-type"]
+        assert unknown.json()["error"]["code"] == "link_unavailable"
+        ok = await anon.get(link["url"], headers={"X-Link-Password": "Sonnenblume"})
+        assert ok.status_code == 200 and ok.json()["node"]["name"] == "Lösungen.pdf"
+        body = await anon.get(link["url"] + "/download", headers={"X-Link-Password": "Sonnenblume", "Range": "bytes=5-"})
+        assert body.status_code == 206 and body.content == b"geheim"
+        assert body.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_wrong_passwords_lock_the_link(app):
+    teacher = await make_member(await make_school(), Role.TEACHER)
+    async with api_client(app.base_url, teacher) as http:
+        root = await personal_root(http)
+        sheet = (await upload(http, root, "a.txt", b"a")).json()
+        link = await _link(http, sheet["id"], password="richtig")
+    async with anonymous(app) as anon:
+        for _ in range(10):
+            assert (await anon.get(link["url"], headers={"X-Link-Password": "falsch"})).status_code == 404
+        # locked: even the right password is refused, exactly like an unknown link
+        assert (await anon.get(link["url"], headers={"X-Link-Password": "richtig"})).status_code == 404
+        await PublicLink.filter(token=link["token"]).update(locked_until=datetime.now(timezone.utc))
+        assert (await anon.get(link["url"], headers={"X-Link-Password": "richtig"})).status_code == 200
+
+
+@pytest.mark.postgres
+async def test_expiry_revocation_and_download_limit_under_concurrency(app):
+    teacher = await make_member(await make_school(), Role.TEACHER)
+    async with api_client(app.base_url, teacher) as http:
+        root = await personal_root(http)
+        sheet = (await upload(http, root, "Blatt.txt", b"Aufgabe 1")).json()
+        soon = await _link(http, sheet["id"], expires_at=(datetime.now(timezone.utc) + timedelta(hours=1)).isoformat())
+        past = await http.post(f"/api/v1/files/nodes/{sheet['id']}/links", json={"expires_at": "2020-01-01T00:00:00"})
+        assert past.status_code == 422 and past.json()["error"]["code"] == "expiry_in_past"
+        limited = await _link(http, sheet["id"], max_downloads=2)
+        racing = await _link(http, sheet["id"], max_downloads=3)
+        revoked = await _link(http, sheet["id"])
+        assert (await http.delete(f"/api/v1/files/links/{revoked['id']}")).status_code == 204
+        assert len((await http.get(f"/api/v1/files/nodes/{sheet['id']}/links")).json()["items"]) == 3
+    async with anonymous(app) as anon:
+        unknown = await anon.get("/s/" + "B" * 43 + "/download")
+        assert (await anon.get(soon["url"] + "/download")).content == b"Aufgabe 1"
+        await PublicLink.filter(id=soon["id"]).update(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+        expired = await anon.get(soon["url"] + "/download")
+        assert expired.status_code == 404 and expired.content == unknown.content
+        gone = await anon.get(revoked["url"] + "/download")
+        assert gone.status_code == 404 and gone.content == unknown.content
+
+        assert (await anon.get(limited["url"])).json()["node"]["size"] == 9
+        assert [(await anon.get(limited["url"] + "/download")).status_code for _ in range(3)] == [200, 200, 404]
+        assert (await anon.get(limited["url"])).status_code == 404
+
+        results = await asyncio.gather(*[anon.get(racing["url"] + "/download") for _ in range(12)])
+        assert sorted(r.status_code for r in results) == [200] * 3 + [404] * 9
+    assert (await PublicLink.get(id=racing["id"])).downloads == 3
+    assert await AuditEvent.filter(action="files.link_download", target_id=str(sheet["id"])).count() >= 5
+    assert await AuditEvent.filter(action="files.link_revoke").exists()
+
+
+async def test_folder_link_lists_and_downloads_only_below_the_folder(app):
+    teacher = await make_member(await make_school(), Role.TEACHER)
+    async with api_client(app.base_url, teacher) as http:
+        root = await personal_root(http)
+        outside = (await upload(http, root, "Privat.txt", b"privat")).json()
+        folder = await mkdir(http, root, "Material")
+        sub = await mkdir(http, folder["id"], "Bilder")
+        inside = (await upload(http, sub["id"], "Karte.txt", b"Karte")).json()
+        link = await _link(http, folder["id"])
+    async with anonymous(app) as anon:
+        top = (await anon.get(link["url"] + "/children")).json()
+        assert [i["name"] for i in top["items"]] == ["Bilder"] and "space_id" not in top["items"][0]
+        below = (await anon.get(link["url"] + "/children", params={"folder": sub["id"]})).json()
+        assert [i["id"] for i in below["items"]] == [inside["id"]]
+        assert (await anon.get(f"{link['url']}/download/{inside['id']}")).content == b"Karte"
+        assert (await anon.get(f"{link['url']}/download/{outside['id']}")).status_code == 404
+        assert (await anon.get(link["url"] + "/children", params={"folder": root})).status_code == 404
+
+
+@pytest.mark.postgres
+async def test_file_drop_uploaders_see_nothing_and_the_owner_gets_everything(app):
+    teacher = await make_member(await make_school(), Role.TEACHER)
+    async with api_client(app.base_url, teacher) as http:
+        root = await personal_root(http)
+        inbox = await mkdir(http, root, "Abgabe Deutsch")
+        await upload(http, inbox["id"], "Vorlage.txt", b"nur fuer die Lehrkraft")
+        drop = await _link(http, inbox["id"], mode="drop", password="abgabe")
+        sheet = (await upload(http, root, "Datei.txt", b"x")).json()
+        no_drop = await http.post(f"/api/v1/files/nodes/{sheet['id']}/links", json={"mode": "drop"})
+        assert no_drop.status_code == 422
+    headers = {"X-Link-Password": "abgabe"}
+    big = b"A" * 3_000_000  # over the default form body limit: the drop path streams
+    async with anonymous(app) as first, anonymous(app) as second:
+        landing = (await first.get(drop["url"], headers=headers)).json()
+        assert landing == {"mode": "drop", "expires_at": None, "node": {"kind": "folder", "name": "Abgabe Deutsch"}}
+        one = await first.post(drop["url"] + "/upload", params={"name": "Aufsatz.txt"}, content=big, headers=headers)
+        assert one.status_code == 201, one.text
+        assert one.json() == {"name": "Aufsatz.txt", "size": len(big)}
+        two = await second.post(drop["url"] + "/upload", params={"name": "Aufsatz.txt"}, content=b"B", headers=headers)
+        assert two.json() == {"name": "Aufsatz (2).txt", "size": 1}
+        assert (await second.post(drop["url"] + "/upload", params={"name": "x.txt"}, content=b"x")).status_code == 404
+        for client in (first, second):
+            assert (await client.get(drop["url"] + "/children", headers=headers)).status_code == 404
+            assert (await client.get(drop["url"] + "/download", headers=headers)).status_code == 404
+    async with api_client(app.base_url, teacher) as http:
+        names = [i["name"] for i in (await listing(http, inbox["id"]))["items"]]
+        assert names == ["Aufsatz (2).txt", "Aufsatz.txt", "Vorlage.txt"]
+    assert (await Node.get(parent_id=inbox["id"], name="Aufsatz.txt")).created_by_id is None
+    assert await AuditEvent.filter(action="files.drop_upload").count() >= 2

@@ -1,0 +1,67 @@
+"""Teams over the real API: who may create them, members (same school only), the team space."""
+
+from __future__ import annotations
+
+import pytest
+
+from schoolcloud.accounts.models import Role
+from schoolcloud.privacy.models import AuditEvent
+from tests.support.data import make_member, make_school
+from tests.support.files import api_client, listing, upload
+
+
+@pytest.mark.postgres
+async def test_teacher_creates_team_adds_members_who_write_in_its_space(app):
+    school = await make_school()
+    teacher = await make_member(school, Role.TEACHER)
+    pupil = await make_member(school, Role.PUPIL)
+    bystander = await make_member(school, Role.PUPIL)
+    foreign = await make_member(await make_school(), Role.PUPIL)
+    async with api_client(app.base_url, teacher) as http:
+        created = await http.post("/api/v1/files/teams", json={"name": "Schülerzeitung"})
+        assert created.status_code == 201, created.text
+        team = created.json()
+        assert team["manageable"] and [m["role"] for m in team["members"]] == ["owner"]
+        added = await http.post(f"/api/v1/files/teams/{team['id']}/members", json={"user_id": pupil.id})
+        assert added.status_code == 201 and added.json()["role"] == "member"
+        refused = await http.post(f"/api/v1/files/teams/{team['id']}/members", json={"user_id": foreign.id})
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "outside_school"
+        as_owner = await http.post(f"/api/v1/files/teams/{team['id']}/members",
+                                   json={"user_id": bystander.id, "role": "owner"})
+        assert as_owner.status_code == 422 and as_owner.json()["error"]["code"] == "pupil_owner"
+        assert (await upload(http, team["root_id"], "Plan.txt", b"Ausgabe 1")).status_code == 201
+        last = await http.delete(f"/api/v1/files/teams/{team['id']}/members/{teacher.id}")
+        assert last.status_code == 409 and last.json()["error"]["code"] == "last_owner"
+    assert await AuditEvent.filter(action="teams.create", target_id=str(team["id"])).exists()
+    async with api_client(app.base_url, pupil) as http:
+        mine = (await http.get("/api/v1/files/teams")).json()["items"]
+        assert [t["id"] for t in mine] == [team["id"]]
+        assert (await http.post("/api/v1/files/teams", json={"name": "Eigenes"})).status_code == 403
+        assert (await http.post(f"/api/v1/files/teams/{team['id']}/members",
+                                json={"user_id": bystander.id})).status_code == 403
+        assert [i["name"] for i in (await listing(http, team["root_id"]))["items"]] == ["Plan.txt"]
+        assert (await upload(http, team["root_id"], "Artikel.txt", b"text")).status_code == 201
+    async with api_client(app.base_url, bystander) as http:
+        assert (await http.get(f"/api/v1/files/teams/{team['id']}")).status_code == 404
+        assert (await http.get(f"/api/v1/files/nodes/{team['root_id']}/children")).status_code == 404
+        assert (await upload(http, team["root_id"], "x.txt", b"x")).status_code == 404
+    async with api_client(app.base_url, teacher) as http:
+        removed = await http.delete(f"/api/v1/files/teams/{team['id']}/members/{pupil.id}")
+        assert removed.status_code == 204
+        detail = (await http.get(f"/api/v1/files/teams/{team['id']}")).json()
+        assert [m["user_id"] for m in detail["members"]] == [teacher.id]
+    async with api_client(app.base_url, pupil) as http:
+        assert (await http.get(f"/api/v1/files/nodes/{team['root_id']}/children")).status_code == 404
+
+
+async def test_team_names_are_checked_and_admins_see_all_teams(app):
+    school = await make_school()
+    teacher = await make_member(school, Role.TEACHER)
+    admin = await make_member(school, Role.SCHOOL_ADMIN)
+    async with api_client(app.base_url, teacher) as http:
+        bad = await http.post("/api/v1/files/teams", json={"name": "  "})
+        assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_team_name"
+        team = (await http.post("/api/v1/files/teams", json={"name": "Robotik-AG"})).json()
+    async with api_client(app.base_url, admin) as http:
+        assert [t["name"] for t in (await http.get("/api/v1/files/teams")).json()["items"]] == ["Robotik-AG"]
+        assert (await upload(http, team["root_id"], "Regeln.txt", b"x")).status_code == 201
