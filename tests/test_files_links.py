@@ -50,6 +50,14 @@ async def test_password_link_wrong_password_and_unknown_token_look_the_same(app)
         body = await anon.get(link["url"] + "/download", headers={"X-Link-Password": "Sonnenblume", "Range": "bytes=5-"})
         assert body.status_code == 206 and body.content == b"geheim"
         assert body.headers["x-content-type-options"] == "nosniff"
+        # a browser downloads with the ticket from the landing answer instead of the header
+        ticket = ok.json()["ticket"]
+        by_ticket = await anon.get(link["url"] + "/download", params={"ticket": ticket})
+        assert by_ticket.status_code == 200 and by_ticket.content == b"%PDF-geheim"
+        until, _, mac = ticket.partition(".")
+        for forged in (f"{until}.{'0' * len(mac)}", f"{int(until) + 1}.{mac}", "garbage"):
+            refused = await anon.get(link["url"] + "/download", params={"ticket": forged})
+            assert refused.status_code == 404 and refused.content == unknown.content
 
 
 async def test_wrong_passwords_lock_the_link(app):
@@ -135,6 +143,7 @@ async def test_file_drop_uploaders_see_nothing_and_the_owner_gets_everything(app
     big = b"A" * 3_000_000  # over the default form body limit: the drop path streams
     async with anonymous(app) as first, anonymous(app) as second:
         landing = (await first.get(drop["url"], headers=headers)).json()
+        assert landing.pop("ticket")
         assert landing == {"mode": "drop", "expires_at": None, "node": {"kind": "folder", "name": "Abgabe Deutsch"}}
         one = await first.post(drop["url"] + "/upload", params={"name": "Aufsatz.txt"}, content=big, headers=headers)
         assert one.status_code == 201, one.text

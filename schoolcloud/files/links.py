@@ -9,6 +9,8 @@ reached, missing or wrong password, locked after too many wrong passwords) is th
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import secrets
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
@@ -31,6 +33,7 @@ from schoolcloud.web.i18n import N_
 
 MAX_FAILURES = 10
 LOCKOUT = timedelta(minutes=15)
+TICKET_LIFETIME = timedelta(hours=1)
 
 
 def now() -> datetime:
@@ -114,8 +117,29 @@ def _usable(link: PublicLink | None, moment: datetime) -> bool:
     return True
 
 
-async def open_link(token: str, password: str | None) -> PublicLink:
-    """The link with its node and space, or ``link_unavailable`` for every kind of refusal."""
+def _ticket_mac(secret: str, token: str, until: int) -> str:
+    return hmac.new(secret.encode(), f"link-ticket:{token}:{until}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def make_ticket(secret: str, token: str) -> str:
+    """A short-lived proof that the password of this link was given: lets a browser download with a
+    plain link (``?ticket=``), where it cannot send the password header."""
+    until = int((now() + TICKET_LIFETIME).timestamp())
+    return f"{until}.{_ticket_mac(secret, token, until)}"
+
+
+def ticket_valid(secret: str, token: str, ticket: str | None) -> bool:
+    if not ticket or "." not in ticket:
+        return False
+    until, _, mac = ticket.partition(".")
+    if not until.isdigit() or int(until) < now().timestamp():
+        return False
+    return hmac.compare_digest(mac, _ticket_mac(secret, token, int(until)))
+
+
+async def open_link(token: str, password: str | None, *, ticket_ok: bool = False) -> PublicLink:
+    """The link with its node and space, or ``link_unavailable`` for every kind of refusal.
+    ``ticket_ok``: the request carried a valid ticket for this token instead of the password."""
     link = None
     if isinstance(token, str) and 20 <= len(token) <= 64:
         link = await PublicLink.get_or_none(token=token).select_related("node", "node__space")
@@ -124,7 +148,7 @@ async def open_link(token: str, password: str | None) -> PublicLink:
         if password:
             await asyncio.to_thread(verify_password, None, password)  # as slow as a real check
         raise link_unavailable()
-    if link.password_hash:
+    if link.password_hash and not ticket_ok:
         if not password:
             raise link_unavailable()
         if not await asyncio.to_thread(verify_password, link.password_hash, password):

@@ -50,8 +50,14 @@ def as_json_errors(handler):
     return wrapped
 
 
+def _secret(request: Request) -> str:
+    return request.app.state.settings.secret_key
+
+
 async def _open(request: Request, *modes: str) -> PublicLink:
-    link = await links.open_link(request.path_params["token"], request.headers.get(PASSWORD_HEADER))
+    token = request.path_params["token"]
+    ticket_ok = links.ticket_valid(_secret(request), token, request.query_params.get("ticket"))
+    link = await links.open_link(token, request.headers.get(PASSWORD_HEADER), ticket_ok=ticket_ok)
     if link.mode not in modes:
         raise links.link_unavailable()
     return link
@@ -62,12 +68,15 @@ async def landing(request: Request) -> Response:
     """
     summary: What a public link offers (no login; X-Link-Password header when it has a password).
     responses:
-      200: {description: "{mode, node, expires_at, downloads_left}; a drop link shows only the folder's name."}
+      200: {description: "{mode, node, expires_at, downloads_left, ticket}; a drop link shows only the folder's
+        name. ticket (links with a password) - append ?ticket= to the other /s/ URLs instead of the header (1 hour)."}
       404: {description: Unknown, expired, exhausted or revoked link, or a missing or wrong password (all identical).}
     """
     link = await _open(request, *LinkMode.ALL)
     node = link.node
     body = {"mode": link.mode, "expires_at": link.expires_at.isoformat() if link.expires_at else None}
+    if link.password_hash:
+        body["ticket"] = links.make_ticket(_secret(request), link.token)
     if link.mode == LinkMode.DROP:
         body["node"] = {"kind": "folder", "name": node.name}
     else:
