@@ -76,9 +76,11 @@ def _routes(settings: Settings):
     from schoolcloud.accounts.routes import routes as accounts_routes
     from schoolcloud.files.api import routes as files_api
     from schoolcloud.files.links_api import PREFIX as LINKS_PREFIX, routes as links_api
+    from schoolcloud.files.previews import routes as previews_api
     from schoolcloud.files.routes import routes as files_pages
 
-    routes = [*web_routes, *auth_routes, *accounts_routes, *files_pages, Mount("/api/v1/files", routes=files_api),
+    routes = [*web_routes, *auth_routes, *accounts_routes, *files_pages, *previews_api,
+              Mount("/api/v1/files", routes=files_api),
               Mount(LINKS_PREFIX, routes=links_api),
               Mount("/api/v1", routes=api_routes),
               Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")]
@@ -101,7 +103,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.store = store
             app.state.files = FilesContext(store, Limits.from_settings(settings))
             async with RegisterTortoise(app, config=tortoise_config(settings)):
-                yield
+                from schoolcloud.files.previews import start_worker, stop_worker
+
+                previews = await start_worker(app.state.files)  # thumbnails, in the background
+                try:
+                    yield
+                finally:
+                    await stop_worker(previews)
         finally:
             await store.close()
 

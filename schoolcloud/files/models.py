@@ -180,3 +180,33 @@ class TusPart(Model):
     class Meta:
         table = "file_tus_part"
         unique_together = (("upload", "first_byte"),)
+
+
+class PreviewStatus:
+    PENDING = "pending"
+    WORKING = "working"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Preview(Model):
+    """The thumbnail of one file version (images, the first page of PDFs), made in the background.
+
+    The background worker (``schoolcloud.files.previews``) adds a ``pending`` row for every new version
+    of a previewable type, claims it with a conditional UPDATE (so several app instances never work on
+    the same row), and stores the small WebP thumbnail in the row itself: it is a few KB, goes away with
+    its version (cascade), and leaves the object store (and ``schoolcloud fsck``) untouched."""
+
+    id = fields.IntField(primary_key=True)
+    version = fields.OneToOneField("models.FileVersion", related_name="preview", on_delete=fields.CASCADE)
+    status = fields.CharField(max_length=8, default=PreviewStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    claimed_at = fields.DatetimeField(null=True)
+    content_type = fields.CharField(max_length=32, default="")
+    data = fields.BinaryField(null=True)
+    error = fields.CharField(max_length=255, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "file_preview"
+        indexes = (("status", "id"),)

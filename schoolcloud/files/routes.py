@@ -24,6 +24,7 @@ from schoolcloud.files.context import FilesContext, client_ip
 from schoolcloud.files.models import Node, NodeKind
 from schoolcloud.files.names import OnConflict
 from schoolcloud.files.permissions import Access
+from schoolcloud.files.previews import ready_previews
 from schoolcloud.web.csrf import checked_form
 from schoolcloud.web.errors import AppError
 from schoolcloud.web.i18n import N_, current_locale
@@ -145,7 +146,7 @@ async def folder(request: Request):
     listing = await tree.list_children(user, node.id, offset=query.get("offset") or 0, limit=PAGE_SIZE,
                                        sort=sort, order=order)
     view = await _space_view(request, user, node)
-    previews: dict[int, bool] = {}
+    previews = await ready_previews([n.id for n in listing.items if n.kind == NodeKind.FILE])
     return render(request, "files/folder.html", page_title=node.name or space_title(view), folder=node,
                   listing=listing, view=view, writable=listing.access >= Access.WRITE, sort=sort, order=order,
                   sort_labels=SORT_LABELS, page_size=PAGE_SIZE, human_size=human_size, short_time=short_time,
