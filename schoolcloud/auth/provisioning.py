@@ -6,6 +6,7 @@ Keycloak / UCS@school and SchulConnex role codes). Claims that map to no role cr
 
 from __future__ import annotations
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from schoolcloud.accounts.models import Role, School, SchoolClass, User
@@ -86,7 +87,6 @@ async def user_from_embedded(claims: dict) -> User:
 
 
 async def user_from_external(settings: Settings, claims: dict) -> User:
-    issuer, subject = claims.get("iss"), claims.get("sub")
     role = map_role(settings, claims)
     if role is None:
         raise LoginRefused("no_role")
@@ -100,6 +100,19 @@ async def user_from_external(settings: Settings, claims: dict) -> User:
         "role": role,
         "school": school,
     }
+    try:
+        user, created = await _create_or_update(settings, claims, names, school)
+    except IntegrityError:
+        # A parallel first login of the same person (two tabs) created the row a moment earlier.
+        user, created = await _create_or_update(settings, claims, names, school)
+    if created:
+        await audit.record("account.provisioned", actor=user, school_id=user.school_id, target_type="user",
+                           target_id=user.public_id, details={"role": role})
+    return user
+
+
+async def _create_or_update(settings: Settings, claims: dict, names: dict, school) -> tuple[User, bool]:
+    issuer, subject = claims.get("iss"), claims.get("sub")
     async with in_transaction():
         user = await User.get_or_none(external_issuer=issuer, external_subject=subject)
         created = user is None
@@ -114,10 +127,7 @@ async def user_from_external(settings: Settings, claims: dict) -> User:
             await user.save()
         if school is not None:
             await _sync_classes(user, school, claim(claims, settings.oidc_classes_claim))
-    if created:
-        await audit.record("account.provisioned", actor=user, school_id=user.school_id, target_type="user",
-                           target_id=user.public_id, details={"role": role})
-    return user
+    return user, created
 
 
 async def user_from_claims(settings: Settings, claims: dict) -> User:
