@@ -41,6 +41,9 @@ async def test_teacher_creates_team_adds_members_who_write_in_its_space(app):
                                 json={"user_id": bystander.id})).status_code == 403
         assert [i["name"] for i in (await listing(http, team["root_id"]))["items"]] == ["Plan.txt"]
         assert (await upload(http, team["root_id"], "Artikel.txt", b"text")).status_code == 201
+        found = (await http.get("/api/v1/files/search", params={"q": "artikel"})).json()["items"]
+        assert [i["name"] for i in found] == ["Artikel.txt"]
+        assert (await http.patch(f"/api/v1/files/teams/{team['id']}", json={"name": "Neu"})).status_code == 403
     async with api_client(app.base_url, bystander) as http:
         assert (await http.get(f"/api/v1/files/teams/{team['id']}")).status_code == 404
         assert (await http.get(f"/api/v1/files/nodes/{team['root_id']}/children")).status_code == 404
@@ -61,7 +64,9 @@ async def test_team_names_are_checked_and_admins_see_all_teams(app):
     async with api_client(app.base_url, teacher) as http:
         bad = await http.post("/api/v1/files/teams", json={"name": "  "})
         assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_team_name"
-        team = (await http.post("/api/v1/files/teams", json={"name": "Robotik-AG"})).json()
+        team = (await http.post("/api/v1/files/teams", json={"name": "Robotik AG"})).json()
+        renamed = await http.patch(f"/api/v1/files/teams/{team['id']}", json={"name": "Robotik-AG"})
+        assert renamed.status_code == 200 and renamed.json()["name"] == "Robotik-AG"
     async with api_client(app.base_url, admin) as http:
         assert [t["name"] for t in (await http.get("/api/v1/files/teams")).json()["items"]] == ["Robotik-AG"]
         assert (await upload(http, team["root_id"], "Regeln.txt", b"x")).status_code == 201

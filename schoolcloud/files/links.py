@@ -21,7 +21,7 @@ from schoolcloud.accounts.models import User
 from schoolcloud.accounts.passwords import MAX_LENGTH, hash_password, verify_password
 from schoolcloud.files import errors
 from schoolcloud.files.content import add_version, detect_content_type, put_bytes, upload_limit
-from schoolcloud.files.context import FilesContext
+from schoolcloud.files.context import FilesContext, client_ip
 from schoolcloud.files.models import FileVersion, Node, NodeKind, Space
 from schoolcloud.files.names import OnConflict, clean_name
 from schoolcloud.files.permissions import ancestor_ids, require_files_user
@@ -188,7 +188,7 @@ async def count_download(link: PublicLink, node: Node) -> None:
     if not await query.update(downloads=F("downloads") + 1):
         raise link_unavailable()
     await audit.record("files.link_download", school_id=link.school_id, target_type="file_node",
-                       target_id=node.id, details={"link": link.id})
+                       target_id=node.id, details={"link": link.id}, ip=client_ip.get())
 
 
 async def current_version(node: Node) -> FileVersion:
@@ -217,5 +217,5 @@ async def drop_upload(ctx: FilesContext, link: PublicLink, name, chunks: AsyncIt
                                 on_conflict=OnConflict.RENAME)
     await PublicLink.filter(id=link.id).update(uploads=F("uploads") + 1)
     await audit.record("files.drop_upload", school_id=link.school_id, target_type="file_node", target_id=node.id,
-                       details={"link": link.id, "size": node.size})
+                       details={"link": link.id, "size": node.size}, ip=client_ip.get())
     return node

@@ -50,15 +50,21 @@ async def teams(request: Request) -> JSONResponse:
 
 async def team_detail(request: Request) -> JSONResponse:
     """
-    summary: A team with its members (for its members and the school's admins).
+    summary: A team with its members (GET; for its members and the school's admins), or rename it
+      (PATCH {"name"}; its owners and the school's admins).
     responses:
       200: {description: The team.}
+      403: {description: Not a manager of the team (PATCH).}
       404: {description: No such team for the caller.}
     """
     from schoolcloud.files.api import caller
 
     user = await caller(request)
-    team = await services.get_team(user, request.path_params["team_id"])
+    if request.method == "PATCH":
+        body = await json_body(request)
+        team = await services.rename_team(user, request.path_params["team_id"], body.get("name"))
+    else:
+        team = await services.get_team(user, request.path_params["team_id"])
     return JSONResponse(await team_json(team, with_members=True, manageable=await services.may_manage(user, team)))
 
 
@@ -97,7 +103,7 @@ async def team_member(request: Request) -> Response:
 
 routes = [
     Route("/teams", teams, methods=["GET", "POST"]),
-    Route("/teams/{team_id:int}", team_detail, methods=["GET"]),
+    Route("/teams/{team_id:int}", team_detail, methods=["GET", "PATCH"]),
     Route("/teams/{team_id:int}/members", team_members, methods=["POST"]),
     Route("/teams/{team_id:int}/members/{user_id:int}", team_member, methods=["DELETE"]),
 ]

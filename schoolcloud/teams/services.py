@@ -72,6 +72,15 @@ async def may_manage(actor: User, team: Team) -> bool:
     return await TeamMember.filter(team_id=team.id, user_id=actor.id, role=TeamRole.OWNER).exists()
 
 
+async def rename_team(actor: User, team_id, name) -> Team:
+    team = await get_team(actor, team_id)
+    if not await may_manage(actor, team):
+        raise Forbidden()
+    team.name = team_name(name)
+    await team.save(update_fields=["name"])
+    return team
+
+
 async def members(team: Team) -> list[TeamMember]:
     return await TeamMember.filter(team_id=team.id).select_related("user").order_by("user__family_name", "id")
 
