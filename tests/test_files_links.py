@@ -47,7 +47,8 @@ async def test_password_link_wrong_password_and_unknown_token_look_the_same(app)
         assert unknown.json()["error"]["code"] == "link_unavailable"
         ok = await anon.get(link["url"], headers={"X-Link-Password": "Sonnenblume"})
         assert ok.status_code == 200 and ok.json()["node"]["name"] == "Lösungen.pdf"
-        body = await anon.get(link["url"] + "/download", headers={"X-Link-Password": "Sonnenblume", "Range": "bytes=5-"})
+        body = await anon.get(link["url"] + "/download",
+                              headers={"X-Link-Password": "Sonnenblume", "Range": "bytes=5-"})
         assert body.status_code == 206 and body.content == b"geheim"
         assert body.headers["x-content-type-options"] == "nosniff"
         # a browser downloads with the ticket from the landing answer instead of the header

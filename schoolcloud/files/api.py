@@ -156,9 +156,9 @@ async def children(request: Request) -> JSONResponse:
     listing = await tree.list_children(user, request.path_params["node_id"], offset=query.get("offset"),
                                        limit=query.get("limit"), sort=query.get("sort", "name"),
                                        order=query.get("order", "asc"))
+    path = await sharing.visible_path(user, listing.folder, listing.path)
     return JSONResponse(paged([node_json(n) for n in listing.items], listing.offset, listing.limit,
-                              listing.has_more, folder=node_json(listing.folder),
-                              path=[node_json(n) for n in await sharing.visible_path(user, listing.folder, listing.path)],
+                              listing.has_more, folder=node_json(listing.folder), path=[node_json(n) for n in path],
                               access=listing.access.name.lower()))
 
 

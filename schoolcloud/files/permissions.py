@@ -6,12 +6,13 @@ Rules (issue 3):
   the class read, and write when the space's ``pupils_may_write`` is set;
 - course space: school admins and the course's teachers write; the course's pupils (directly or through
   one of the course's classes) read, and write when ``pupils_may_write`` is set (default for courses);
-- nobody reaches anything of another school; operators (no school) have no files.
-
 - team space: the team's members and the school's admins write;
 - shares: a share on the node or one of its ancestors (to the user, or to a class, course or team the
-  user belongs to) raises the access the space alone gives to read or write (``node_access``). Services refuse with 404 when a user may not even read (no hint that the
-entry exists) and with 403 when they may read but not write.
+  user belongs to) raises the access the space alone gives to read or write (``node_access``);
+- nobody reaches anything of another school; operators (no school) have no files.
+
+Services refuse with 404 when a user may not even read (no hint that the entry exists) and with 403
+when they may read but not write.
 """
 
 from __future__ import annotations
