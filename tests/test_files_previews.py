@@ -77,7 +77,7 @@ async def test_image_gets_a_thumbnail_after_the_upload(app):
             assert image.size == (256, 192)
         # The folder view shows it.
         page = await http.get(f"/files/{root}")
-        assert f'src="/api/v1/files/preview/{node_id}"' in page.text
+        assert f'src="/api/v1/files/preview/{node_id}?v=' in page.text  # ?v=: a new version, a new URL
 
         # A new version needs a new preview: the old one is not served for it.
         png = image_bytes("PNG", size=(300, 300), color=(10, 10, 200))

@@ -287,7 +287,8 @@ class NoPreview(AppError):
 async def preview(request: Request) -> Response:
     """
     summary: The thumbnail (WebP) of a file's current version; 404 while there is none (pending,
-      failed, or not an image or PDF).
+      failed, or not an image or PDF). Pages add ?v=<start of the sha256> so that a new version gets a
+      new URL (the answer may be cached privately for a few minutes).
     responses:
       200: {description: The thumbnail.}
       404: {description: No such file for the caller, or no preview (yet).}
