@@ -79,6 +79,8 @@ def space_title(view_or_kind, title: str = "") -> str:
         return _("Class %(name)s", name=title)
     if kind == "course":
         return _("Course %(name)s", name=title)
+    if kind == "team":
+        return _("Team %(name)s", name=title)
     return title
 
 
