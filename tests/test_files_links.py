@@ -161,3 +161,24 @@ async def test_file_drop_uploaders_see_nothing_and_the_owner_gets_everything(app
     assert (await Node.get(parent_id=inbox["id"], name="Aufsatz.txt")).created_by_id is None
     drops = [e for e in await AuditEvent.filter(action="files.drop_upload") if e.details.get("link") == drop["id"]]
     assert len(drops) == 2 and {e.ip for e in drops} == {"127.0.0.0/24"}  # truncated by audit.record
+
+
+async def test_file_drop_over_quota_leaves_nothing_and_needs_a_folder_link(app):
+    from schoolcloud.files.models import Space
+
+    teacher = await make_member(await make_school(), Role.TEACHER)
+    async with api_client(app.base_url, teacher) as http:
+        root = await personal_root(http)
+        inbox = await mkdir(http, root, "Briefkasten")
+        drop = await _link(http, inbox["id"], mode="drop")
+        download_link = await _link(http, inbox["id"])
+    await Space.filter(nodes__id=inbox["id"]).update(quota_bytes=1000)
+    async with anonymous(app) as anon:
+        full = await anon.post(drop["url"] + "/upload", params={"name": "gross.bin"}, content=b"x" * 5000)
+        assert full.status_code == 507 and full.json()["error"]["code"] == "quota_exceeded"
+        bad_name = await anon.post(drop["url"] + "/upload", params={"name": "../x"}, content=b"x")
+        assert bad_name.status_code == 422
+        # a download link to the same folder cannot be used to upload
+        assert (await anon.post(download_link["url"] + "/upload", params={"name": "a.txt"},
+                                content=b"x")).status_code == 404
+    assert not await Node.filter(parent_id=inbox["id"]).exists()
