@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from schoolcloud.accounts.models import Course, Role
+from schoolcloud.files.sharing_models import Share
 from schoolcloud.privacy.models import AuditEvent
 from tests.support.data import make_class, make_member, make_school
 from tests.support.files import api_client, listing, mkdir, personal_root, upload
@@ -56,6 +57,10 @@ async def test_pupil_shares_read_only_with_a_classmate_but_not_outside_their_gro
     async with api_client(app.base_url, other_class) as http:
         assert (await http.get(f"/api/v1/files/content/{essay['id']}")).status_code == 404
         assert (await http.get("/api/v1/files/shared")).json()["items"] == []
+    # a share whose creator's account is gone (created_by NULL) is still listed
+    await Share.filter(node_id=essay["id"]).update(created_by_id=None)
+    async with api_client(app.base_url, classmate) as http:
+        assert [i["id"] for i in (await http.get("/api/v1/files/shared")).json()["items"]] == [essay["id"]]
 
 
 @pytest.mark.postgres

@@ -178,7 +178,9 @@ class SharedPage:
 
 
 async def _received(user: User) -> list[Share]:
-    return await Share.filter(await received_shares_q(user)).exclude(created_by_id=user.id).order_by("id")
+    # Not "exclude(created_by=user)": that would also drop shares whose creator's account was deleted (NULL).
+    mine_not = Q(created_by_id__isnull=True) | Q(created_by_id__not=user.id)
+    return await Share.filter(await received_shares_q(user), mine_not).order_by("id")
 
 
 async def shared_with_me(user: User, *, offset=None, limit=None) -> SharedPage:
