@@ -126,8 +126,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # uploads stream to the object store and enforce upload limit and quota themselves
             **{prefix: None for prefix in STREAMING_PREFIXES},
             LINK_STREAMING_PREFIX: None,  # file drops stream like uploads
-            # the plain form upload (no JavaScript): one upload's worth plus the form around it
-            UPLOAD_PREFIX: settings.max_upload_mb * 1024 * 1024 + 1024 * 1024}),
+            UPLOAD_PREFIX: None}),  # the plain form upload streams each file like the API
         Middleware(SameOrigin, base_url=settings.base_url, exempt=("/idp/token", "/idp/userinfo")),
         Middleware(LocaleMiddleware, default=settings.default_locale),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="schoolcloud_session",

@@ -3,6 +3,7 @@ rename, move, delete to the trash and restore, all through forms with the CSRF t
 
 from __future__ import annotations
 
+import os
 import re
 from html import unescape
 
@@ -45,7 +46,7 @@ async def test_form_upload_without_javascript(app):
         root = await personal_root(http)
         page = await http.get(f"/files/{root}")
         token = browser.csrf_from(page.text)
-        data = b"Arbeitsblatt\n" * 1000
+        data = os.urandom(3 * 1024 * 1024)  # many chunks through the parser-to-upload queue
         response = await http.post(f"/files/upload/{root}", data={"csrf_token": token},
                                    files=[("files", ("blatt.txt", data, "text/plain")),
                                           ("files", ("zwei.txt", b"zwei", "text/plain"))])
@@ -140,3 +141,37 @@ async def test_pages_need_login(app):
     async with browser.client(app.base_url) as http:
         response = await http.get("/files")
         assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+async def test_form_upload_streams_and_stops_at_the_quota(app):
+    """The form upload streams into the store: over the quota it stops with a notice and keeps nothing;
+    a token that only comes after the file is refused before any byte is stored."""
+    from schoolcloud.files.models import Space
+
+    user = await person(Role.TEACHER)
+    async with logged_in(app, user) as http:
+        root = await personal_root(http)
+        await Space.filter(owner_id=user.id).update(quota_bytes=100_000)
+        page = await http.get(f"/files/{root}")
+        token = browser.csrf_from(page.text)
+        response = await http.post(f"/files/upload/{root}", data={"csrf_token": token},
+                                   files=[("files", ("klein.txt", b"k" * 10_000, "text/plain")),
+                                          ("files", ("gross.bin", b"g" * 500_000, "application/octet-stream"))],
+                                   headers={"X-CSRF-Token": ""})
+        assert response.status_code == 303
+        page = await http.get(f"/files/{root}")
+        assert notice(page.text).startswith("Files uploaded: 1") or "1" in notice(page.text)
+        assert [i["name"] for i in (await listing(http, root))["items"]] == ["klein.txt"]
+        assert (await Space.get(owner_id=user.id)).used_bytes == 10_000
+
+        # The token after the file: refused (403) before the file is stored.
+        boundary = "----grenze"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"spaet.txt\"\r\n"
+                f"Content-Type: text/plain\r\n\r\nspaet\r\n"
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
+                f"--{boundary}--\r\n").encode()
+        response = await http.post(f"/files/upload/{root}", content=body,
+                                   headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                                            "X-CSRF-Token": ""})
+        assert response.status_code == 403
+        assert [i["name"] for i in (await listing(http, root))["items"]] == ["klein.txt"]

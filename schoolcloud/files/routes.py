@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from starlette.datastructures import UploadFile
-from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from schoolcloud.accounts.models import User
@@ -25,7 +24,8 @@ from schoolcloud.files.models import Node, NodeKind
 from schoolcloud.files.names import OnConflict
 from schoolcloud.files.permissions import Access
 from schoolcloud.files.previews import ready_previews
-from schoolcloud.web.csrf import checked_form
+from schoolcloud.files.routes_upload import stream_form
+from schoolcloud.web.csrf import CsrfError, checked_form
 from schoolcloud.web.errors import AppError
 from schoolcloud.web.i18n import N_, current_locale
 from schoolcloud.web.i18n import gettext_ as _
@@ -34,8 +34,7 @@ from schoolcloud.web.templating import render
 NOTICE = "files_notice"  # session key: (kind "ok" | "error", message id or translated text, params)
 PAGE_SIZE = 50
 MOVE_TARGETS = 500  # folders offered as move targets (a select list; more would not be usable anyway)
-UPLOAD_PREFIX = "/files/upload/"  # the form upload streams; the app gives it the upload limit, not the form limit
-CHUNK = 256 * 1024
+UPLOAD_PREFIX = "/files/upload/"  # the form upload streams and limits itself (like the API's uploads)
 SORT_LABELS = {"name": N_("Name"), "modified": N_("Modified"), "size": N_("Size")}
 
 
@@ -284,41 +283,40 @@ async def restore_version(request: Request):
     return back(f"/files/{node_id}/details")
 
 
-async def _chunks(upload: UploadFile):
-    while chunk := await upload.read(CHUNK):
-        yield chunk
-
-
 @page
 async def form_upload(request: Request):
     """The upload without JavaScript: a multipart form with one or more files (field ``files``).
 
-    Starlette spools each file part to a temporary file (bounded memory) while parsing; each file then
-    streams into ``content.upload`` like an API upload (upload limit and quota checked while streaming).
-    A name that is taken gets a free variant ("Bericht (2).pdf")."""
+    Each file streams into ``content.upload`` while it arrives (``routes_upload.stream_form``), with the
+    upload limit and the quota checked while streaming, like an API upload. A name that is taken gets
+    a free variant ("Bericht (2).pdf")."""
     user = actor(request)
     folder_id = request.path_params["folder_id"]
     here = f"/files/{folder_id}"
-    form = await checked_form(request)
-    files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
-    if not files:
-        notify(request, "error", _("Please choose at least one file."))
-        return back(here)
+    ctx = files_context(request)
     done = 0
+
+    async def store(filename: str, content_type: str | None, chunks) -> None:
+        nonlocal done
+        await content.upload(ctx, user, folder_id, filename.replace("\\", "/").rsplit("/", 1)[-1], chunks,
+                             content_type=content_type, on_conflict=OnConflict.RENAME)
+        done += 1
+
     try:
-        for item in files:
-            await content.upload(files_context(request), user, folder_id, item.filename.rsplit("/", 1)[-1],
-                                 _chunks(item), content_type=item.content_type, declared_size=item.size,
-                                 on_conflict=OnConflict.RENAME)
-            done += 1
+        await stream_form(request, store)
+    except CsrfError:
+        raise
     except AppError as exc:
         text = exc.text(current_locale.get())
         if done:
-            text = _("%(done)s of %(total)s files were uploaded.", done=done, total=len(files)) + " " + text
+            text = _("Files uploaded: %(count)s", count=done) + " " + text
         notify(request, "error", text)
         return back(here)
-    finally:
-        await form.close()
+    except ClientDisconnect:
+        return Response(status_code=400)
+    if not done:
+        notify(request, "error", _("Please choose at least one file."))
+        return back(here)
     notify(request, "ok", _("Files uploaded: %(count)s", count=done))
     return back(here)
 
