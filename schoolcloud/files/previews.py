@@ -231,7 +231,7 @@ class Worker:
         if row is not None:
             await self.process(row)
             return True
-        return found > 0
+        return found >= DISCOVER_BATCH  # a full batch: more may be waiting; else rest (no busy loop under load)
 
     async def run(self) -> None:
         while True:
