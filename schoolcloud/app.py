@@ -78,8 +78,10 @@ def _routes(settings: Settings):
     from schoolcloud.files.links_api import PREFIX as LINKS_PREFIX, routes as links_api
     from schoolcloud.files.previews import routes as previews_api
     from schoolcloud.files.routes import routes as files_pages
+    from schoolcloud.files.routes_sharing import routes as sharing_pages
+    from schoolcloud.teams.routes import routes as teams_pages
 
-    routes = [*web_routes, *auth_routes, *accounts_routes, *files_pages, *previews_api,
+    routes = [*web_routes, *auth_routes, *accounts_routes, *files_pages, *sharing_pages, *teams_pages, *previews_api,
               Mount("/api/v1/files", routes=files_api),
               Mount(LINKS_PREFIX, routes=links_api),
               Mount("/api/v1", routes=api_routes),

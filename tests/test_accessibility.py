@@ -13,6 +13,8 @@ from __future__ import annotations
 import pytest
 
 from schoolcloud.accounts.models import Course, Role, SchoolClass
+from schoolcloud.files import links, sharing, spaces, tree
+from schoolcloud.teams import services as teams
 from tests.support.axe import WCAG_TAGS, describe, scan
 from tests.support.chromium import Watch, browser, login  # noqa: F401  (browser: session fixture)
 from tests.support.data import make_school, make_user
@@ -50,6 +52,14 @@ PAGES = [
     ("my spaces, pupil", "/files", Role.PUPIL, 200),
     ("my files (empty folder), teacher", "/files/personal", Role.TEACHER, 200),
     ("trash, teacher", "/files/trash", Role.TEACHER, 200),
+    # Sharing and teams pages (schoolcloud/files/routes_sharing.py, schoolcloud/teams/routes.py).
+    ("folder details with shares, links and recipient search, teacher", "/files/{folder_id}/details?q=Schulz",
+     Role.TEACHER, 200),
+    ("shared with me, pupil", "/files/shared", Role.PUPIL, 200),
+    ("shared folder, recipient pupil", "/files/{folder_id}", Role.PUPIL, 200),
+    ("teams, teacher", "/teams", Role.TEACHER, 200),
+    ("team with member search, teacher", "/teams/{team_id}?q=Schulz", Role.TEACHER, 200),
+    ("team, pupil", "/teams/{team_id}", Role.PUPIL, 200),
 ]
 # Every page is scanned in German (the default); these also in English.
 ENGLISH_TOO = {"start page, anonymous", "IdP login page", "logged-out page", "error page (404)",
@@ -78,8 +88,16 @@ async def school(app):
     await course.classes.add(school_class)
     await course.teachers.add(teacher)
     await course.pupils.add(*pupils)
+    # A team, and a folder of the teacher's shared with a pupil and with a link (the sharing pages).
+    team = await teams.create_team(teacher, "Schulgarten")
+    await teams.add_member(teacher, team.id, pupils[0].id)
+    root = await spaces.root_of(await spaces.personal_space(teacher))
+    folder = await tree.create_folder(teacher, root.id, "Material")
+    await sharing.create_share(teacher, folder.id, "user", pupils[0].id)
+    await links.create_link(teacher, folder.id, mode="drop", max_downloads=None)
     return {"school": school, "users": {Role.TEACHER: teacher, Role.PUPIL: pupils[0]},
-            "ids": {"school_id": school.id, "class_id": school_class.id, "course_id": course.id, "pupil_id": pupils[0].public_id}}
+            "ids": {"school_id": school.id, "class_id": school_class.id, "course_id": course.id, "pupil_id": pupils[0].public_id,
+                    "team_id": team.id, "folder_id": folder.id}}
 
 
 @pytest.fixture(scope="module")

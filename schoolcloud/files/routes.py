@@ -18,15 +18,15 @@ from starlette.routing import Route
 
 from schoolcloud.accounts.models import User
 from schoolcloud.auth.current import page
-from schoolcloud.files import content, spaces, trash, tree
+from schoolcloud.files import content, sharing, spaces, trash, tree
 from schoolcloud.files.context import FilesContext, client_ip
-from schoolcloud.files.models import Node, NodeKind
+from schoolcloud.files.models import Node, NodeKind, Space
 from schoolcloud.files.names import OnConflict
 from schoolcloud.files.permissions import Access
 from schoolcloud.files.previews import ready_previews
 from schoolcloud.files.routes_upload import stream_form
 from schoolcloud.web.csrf import CsrfError, checked_form
-from schoolcloud.web.errors import AppError
+from schoolcloud.web.errors import AppError, NotFound
 from schoolcloud.web.i18n import N_, current_locale
 from schoolcloud.web.i18n import gettext_ as _
 from schoolcloud.web.templating import render
@@ -117,8 +117,13 @@ def safe_return(value, default: str) -> str:
 async def my_spaces(request: Request):
     user = actor(request)
     views = await spaces.visible_spaces(files_context(request), user)
+    from schoolcloud.teams import services as teams  # team spaces: GET spaces does not list them yet
+
+    team_roots = []
+    for team in await teams.list_teams(user):
+        team_roots.append((team, await spaces.root_of(await teams.team_space(team))))
     return render(request, "files/spaces.html", page_title=_("Files"), views=views, human_size=human_size,
-                  space_title=space_title, notice=take_notice(request))
+                  space_title=space_title, team_roots=team_roots, notice=take_notice(request))
 
 
 @page
@@ -129,8 +134,21 @@ async def my_files(request: Request):
     return RedirectResponse(f"/files/{root.id}", status_code=303)
 
 
-async def _space_view(request: Request, user: User, node: Node) -> spaces.SpaceView:
-    return await spaces.get_space(files_context(request), user, node.space_id)
+async def _space_view(request: Request, user: User, node: Node, access: Access) -> spaces.SpaceView:
+    """The node's space; for a recipient who reads the node only through a share, a view of the owner's
+    space with the share's access (nothing else of that space is shown: see ``sharing.visible_path``)."""
+    try:
+        view = await spaces.get_space(files_context(request), user, node.space_id)
+    except NotFound:
+        space = node.space if isinstance(node.space, Space) else await Space.get(id=node.space_id)
+        view = spaces.SpaceView(space, node.id, access, await spaces.space_quota(files_context(request), space),
+                                "", False)
+    if view.space.kind == "team" and not view.title:
+        from schoolcloud.teams.models import Team
+
+        team = await Team.get_or_none(id=view.space.team_id)
+        view.title = team.name if team else ""
+    return view
 
 
 @page
@@ -146,7 +164,8 @@ async def folder(request: Request):
         return RedirectResponse(f"/files/{node.id}/details", status_code=303)
     listing = await tree.list_children(user, node.id, offset=query.get("offset") or 0, limit=PAGE_SIZE,
                                        sort=sort, order=order)
-    view = await _space_view(request, user, node)
+    view = await _space_view(request, user, node, listing.access)
+    listing.path = await sharing.visible_path(user, node, listing.path)
     previews = await ready_previews([n.id for n in listing.items if n.kind == NodeKind.FILE])
     return render(request, "files/folder.html", page_title=node.name or space_title(view), folder=node,
                   listing=listing, view=view, writable=listing.access >= Access.WRITE, sort=sort, order=order,
@@ -186,16 +205,19 @@ async def _move_targets(node: Node) -> list[tuple[int, str]]:
 async def details(request: Request):
     user = actor(request)
     node, access = await tree.load_node(user, request.path_params["node_id"])
-    view = await _space_view(request, user, node)
-    path = await tree.path_of(node)
+    view = await _space_view(request, user, node, access)
+    path = await sharing.visible_path(user, node, await tree.path_of(node))
     versions = []
     if not node.is_folder:
         _node, versions = await content.list_versions(user, node.id)
     writable = access >= Access.WRITE and node.parent_id is not None
+    from schoolcloud.files.routes_sharing import details_sharing  # (it imports this module)
+
     return render(request, "files/details.html", page_title=node.name or space_title(view), node=node,
                   path=path, view=view, versions=versions, writable=writable,
                   targets=await _move_targets(node) if writable else [], human_size=human_size,
-                  short_time=short_time, space_title=space_title, notice=take_notice(request))
+                  short_time=short_time, space_title=space_title, notice=take_notice(request),
+                  **await details_sharing(request, user, node))
 
 
 @page
