@@ -14,7 +14,7 @@ from authlib.integrations.base_client import OAuthError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from schoolcloud.accounts.models import User
+from schoolcloud.accounts.models import School, User
 from schoolcloud.auth import sessions
 from schoolcloud.web.errors import AppError
 from schoolcloud.web.i18n import N_
@@ -57,7 +57,8 @@ async def current_user(request: Request) -> User | None:
             await sessions.end(request)
             user = None
     if user is not None:
-        await user.fetch_related("school")
+        if not isinstance(getattr(user, "_school", None), School):
+            await user.fetch_related("school")  # not loaded with the session (a user set by login)
         if user.school is not None and not user.school.active:
             user = None
     request.state.user = user

@@ -55,7 +55,8 @@ async def load(request: Request) -> LoginSession | None:
     session_id = request.session.get("sid")
     if not session_id:
         return None
-    row = await LoginSession.get_or_none(id_hash=_hash(session_id)).prefetch_related("user")
+    # One query: the session with its user and the user's school (current_user needs all three).
+    row = await LoginSession.get_or_none(id_hash=_hash(session_id)).select_related("user__school")
     if row is None:
         request.session.clear()
         return None

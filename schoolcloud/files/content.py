@@ -23,6 +23,7 @@ from schoolcloud.files import errors
 from schoolcloud.files.context import MB, FilesContext
 from schoolcloud.files.models import FileVersion, Node, NodeKind, Space
 from schoolcloud.files.names import OnConflict, clean_name, name_key
+from schoolcloud.files.permissions import require_files_user, require_read
 from schoolcloud.files.serialize import etag
 from schoolcloud.files.spaces import charge, free_bytes, now, release, space_quota
 from schoolcloud.files.tree import (
@@ -32,6 +33,7 @@ from schoolcloud.files.tree import (
     live_subtree,
     load_node,
     retry_on_collision,
+    touch_live_folder,
     writable_folder,
     writable_node,
 )
@@ -80,9 +82,16 @@ async def discard(ctx: FilesContext, *keys: str) -> None:
     await asyncio.shield(task)
 
 
-async def upload_limit(ctx: FilesContext, space: Space) -> tuple[int, AppError]:
-    """The most bytes one upload into ``space`` may bring now, and the error for exceeding it."""
-    free = await free_bytes(ctx, space)
+async def upload_limit(ctx: FilesContext, space: Space, *, quota: int | None = None) -> tuple[int, AppError]:
+    """The most bytes one upload into ``space`` may bring now, and the error for exceeding it.
+
+    With ``quota`` given, ``space.used_bytes`` as loaded by the caller (in this request) counts instead
+    of a fresh read: only an early refusal depends on it; the charge in the transaction decides.
+    """
+    if quota is None:
+        free = await free_bytes(ctx, space)
+    else:
+        free = max(0, quota - space.used_bytes)
     if ctx.limits.max_upload_bytes <= free:
         return ctx.limits.max_upload_bytes, errors.file_too_large(ctx.limits.max_upload_bytes // MB)
     return free, errors.quota_exceeded()
@@ -104,20 +113,29 @@ async def add_version(ctx: FilesContext, user: User | None, folder: Node, name: 
                       content_type: str, *, on_conflict: str = OnConflict.FAIL,
                       node: Node | None = None, expected_sha256: str | None = None,
                       also: Callable[[Any, Node], Awaitable[None]] | None = None,
-                      owned: bool = True) -> tuple[Node, bool]:
+                      owned: bool = True, space: Space | None = None, quota: int | None = None,
+                      name_free: bool = False) -> tuple[Node, bool]:
     """Point a file at the stored object, in one transaction: a new file in ``folder`` (by name and
     ``on_conflict``), or a new version of ``node``. ``also(conn, node)`` runs inside the same
     transaction (tus: claim the upload, drop its part rows). If this fails the object is deleted again,
     unless ``owned`` is false (another row still points at it).
 
+    ``space`` and ``quota`` save their queries when the caller has them. ``name_free``: the caller has
+    just found ``name`` free in ``folder``, so the first attempt inserts without checking again; if the
+    name was taken meanwhile, the unique index refuses the insert and the retry checks as usual.
+
     Returns the node and whether it was created.
     """
-    space = await Space.get(id=folder.space_id)
-    quota = await space_quota(ctx, space)
+    if space is None:
+        space = await Space.get(id=folder.space_id)
+    if quota is None:
+        quota = await space_quota(ctx, space, user)
+    attempts = 0
 
     async def work() -> tuple[Node, bool]:
+        nonlocal attempts
+        attempts += 1
         async with in_transaction() as conn:
-            await ensure_live(conn, folder.id)
             if node is not None:
                 existing = await Node.get_or_none(id=node.id, trash_key=0).using_db(conn)
                 if existing is None:
@@ -125,6 +143,8 @@ async def add_version(ctx: FilesContext, user: User | None, folder: Node, name: 
                 if expected_sha256 is not None and existing.sha256 != expected_sha256:
                     raise errors.changed_meanwhile()
                 chosen = existing.name
+            elif name_free and attempts == 1:
+                chosen, existing = name, None
             else:
                 chosen, existing = await choose_name(folder, name, NodeKind.FILE, on_conflict, conn)
             await charge(conn, space, quota, obj.size)
@@ -139,7 +159,7 @@ async def add_version(ctx: FilesContext, user: User | None, folder: Node, name: 
                                            created_by=user, **fields)
             await FileVersion.create(using_db=conn, node_id=target.id, object_key=obj.key, size=obj.size,
                                      sha256=obj.sha256, content_type=content_type, created_by=user)
-            await Node.filter(id=folder.id).using_db(conn).update(modified_at=stamp)
+            await touch_live_folder(conn, folder.id, stamp)  # rolls all back if the folder was trashed
             if also is not None:
                 await also(conn, target)
             return target, existing is None
@@ -168,13 +188,17 @@ async def upload(ctx: FilesContext, user: User, folder_id, name, chunks: AsyncIt
     """
     name = clean_name(name)
     folder = await writable_folder(user, folder_id)
-    await choose_name(folder, name, NodeKind.FILE, on_conflict)  # early 409, before any byte is read
-    limit, too_large = await upload_limit(ctx, folder.space)
+    # early 409, before any byte is read
+    chosen, existing = await choose_name(folder, name, NodeKind.FILE, on_conflict)
+    space = folder.space  # loaded with the folder just now
+    quota = await space_quota(ctx, space, user)
+    limit, too_large = await upload_limit(ctx, space, quota=quota)
     if declared_size is not None and declared_size > limit:
         raise too_large
     obj = await put_bytes(ctx, chunks, limit, too_large)
     node, created = await add_version(ctx, user, folder, name, obj, detect_content_type(name, content_type),
-                                      on_conflict=on_conflict)
+                                      on_conflict=on_conflict, space=space, quota=quota,
+                                      name_free=chosen == name and existing is None)
     return UploadResult(node, created)
 
 
@@ -204,6 +228,21 @@ async def replace_content(ctx: FilesContext, user: User, node_id, chunks: AsyncI
 # -- reading -----------------------------------------------------------------------------------------
 
 async def version_for_download(user: User, node_id, version_id=None) -> tuple[Node, FileVersion]:
+    if version_id in (None, "") and isinstance(node_id, (int, str)) \
+            and str(node_id).isascii() and str(node_id).isdigit():
+        # The common case in one query: the current version with its node and space. Without a row
+        # (no such node, a folder, no version) the checks below answer as usual.
+        require_files_user(user)
+        version = await FileVersion.filter(node_id=int(node_id)).order_by("-id") \
+            .select_related("node__space").first()
+        if version is not None:
+            node = version.node
+            if node.is_trashed:
+                raise NotFound("file")
+            await require_read(user, node)
+            if node.kind != NodeKind.FILE:
+                raise errors.not_a_file()
+            return node, version
     node, _ = await load_node(user, node_id)
     if node.kind != NodeKind.FILE:
         raise errors.not_a_file()

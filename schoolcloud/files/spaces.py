@@ -62,10 +62,15 @@ def quota_of(limits: Limits, space: Space, owner_role: str | None = None) -> int
     return limits.quota_group_bytes
 
 
-async def space_quota(ctx: FilesContext, space: Space) -> int:
+async def space_quota(ctx: FilesContext, space: Space, user: User | None = None) -> int:
+    """The space's quota; ``user`` (loaded in this request) saves the query for the owner's role when
+    the user owns the space."""
     owner_role = None
     if space.kind == SpaceKind.PERSONAL and space.quota_bytes is None:
-        owner_role = await User.filter(id=space.owner_id).first().values_list("role", flat=True)
+        if user is not None and user.id == space.owner_id:
+            owner_role = user.role
+        else:
+            owner_role = await User.filter(id=space.owner_id).first().values_list("role", flat=True)
     return quota_of(ctx.limits, space, owner_role)
 
 

@@ -112,6 +112,13 @@ async def ensure_live(conn, folder_id: int) -> None:
         raise NotFound("folder")
 
 
+async def touch_live_folder(conn, folder_id: int, stamp) -> None:
+    """Inside a transaction: set the folder's ``modified_at`` and make sure it was not trashed since it
+    was checked, in one conditional UPDATE (what ``ensure_live`` plus a separate update would do)."""
+    if not await Node.filter(id=folder_id, trash_key=0).using_db(conn).update(modified_at=stamp):
+        raise NotFound("folder")
+
+
 async def retry_on_collision(work: Callable[[], Awaitable[T]], attempts: int = 5) -> T:
     """Run a transaction that checks a name first; when a concurrent request took the name between
     the check and the insert (unique index), check again: ``fail`` then answers 409, ``rename`` picks
