@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from tests.support import browser  # noqa: E402
+from tests.support.files import same_session  # noqa: E402
 from tests.support.seaweedfs import SeaweedFS, weed_binary  # noqa: E402
 from tests.support.server import AppServer  # noqa: E402
 
@@ -135,26 +136,14 @@ def s3_baseline(weed: SeaweedFS, big: Path, small_dir: Path) -> dict:
     return result
 
 
-def _client(base_url: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=base_url, follow_redirects=False, timeout=600)
-
-
 async def logged_in_client(server: AppServer) -> httpx.AsyncClient:
     created = server.cli("bootstrap").stdout
     login = re.search(r"^login: (\S+)$", created, re.M).group(1)
     password = re.search(r"^password: (\S+)$", created, re.M).group(1)
-    http = _client(server.base_url)
+    http = browser.client(server.base_url, timeout=600)
     await browser.login(http, login, password, new_password="benchmark password 1")
     http.headers["X-CSRF-Token"] = (await http.get("/api/v1/me")).json()["csrf_token"]
     return http
-
-
-def clone(http: httpx.AsyncClient, base_url: str) -> httpx.AsyncClient:
-    other = _client(base_url)
-    for cookie in http.cookies.jar:
-        other.cookies.set(cookie.name, cookie.value)
-    other.headers["X-CSRF-Token"] = http.headers["X-CSRF-Token"]
-    return other
 
 
 async def app_run(server: AppServer, big: Path, small_dir: Path) -> dict:
@@ -186,7 +175,7 @@ async def app_run(server: AppServer, big: Path, small_dir: Path) -> dict:
 
     folder = (await http.post(f"/api/v1/files/nodes/{root}/folders", json={"name": "small"})).json()["id"]
     names = sorted(p.name for p in small_dir.iterdir())
-    clients = [clone(http, server.base_url) for _ in range(CLIENTS)]
+    clients = [same_session(http, server.base_url) for _ in range(CLIENTS)]
     ids: list[int] = []
 
     async def upload_worker(client, share):

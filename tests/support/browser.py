@@ -17,7 +17,8 @@ def csrf_from(html: str) -> str:
 
 
 def client(base_url: str, **kwargs) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=base_url, follow_redirects=False, timeout=30, **kwargs)
+    kwargs.setdefault("timeout", 30)
+    return httpx.AsyncClient(base_url=base_url, follow_redirects=False, **kwargs)
 
 
 async def follow(http: httpx.AsyncClient, response: httpx.Response, limit: int = 10) -> httpx.Response:

@@ -27,7 +27,7 @@ async def api_client(base_url: str, user: User, **kwargs):
 
 def same_session(http: httpx.AsyncClient, base_url: str) -> httpx.AsyncClient:
     """A client for another app instance that carries the same session (cookie and CSRF header)."""
-    other = browser.client(base_url)
+    other = browser.client(base_url, timeout=http.timeout)
     for cookie in http.cookies.jar:
         other.cookies.set(cookie.name, cookie.value)
     other.headers["X-CSRF-Token"] = http.headers["X-CSRF-Token"]
