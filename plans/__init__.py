@@ -1,0 +1,5 @@
+"""Media development plans (Medienkonzept / Medienentwicklungsplan) for DigitalPakt funding.
+
+Pure domain code without HTTP; never imports `schoolcloud`. Modules: `model` (the plan),
+`serialize` (JSON export/import), `frameworks` (competence areas).
+"""
