@@ -1,5 +1,6 @@
 """Media development plans (Medienkonzept / Medienentwicklungsplan) for DigitalPakt funding.
 
 Pure domain code without HTTP; never imports `schoolcloud`. Modules: `model` (the plan),
-`serialize` (JSON export/import), `frameworks` (competence areas).
+`serialize` (JSON export/import), `frameworks` (competence areas), `rulepack` (funding rules per
+Land and programme, loaded from the YAML files in `rulepacks/`).
 """
