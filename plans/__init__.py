@@ -2,5 +2,6 @@
 
 Pure domain code without HTTP; never imports `schoolcloud`. Modules: `model` (the plan),
 `serialize` (JSON export/import), `frameworks` (competence areas), `rulepack` (funding rules per
-Land and programme, loaded from the YAML files in `rulepacks/`).
+Land and programme, loaded from the YAML files in `rulepacks/`), `norms` (planning norms),
+`calculator` (totals, funding, budget, caps, indicators).
 """
