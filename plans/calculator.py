@@ -32,6 +32,9 @@ Buckets (per pillar, per year, per pillar and year) sum the lines as they are, b
 the cap excess is a carrier-wide amount that belongs to no single line; `MoneySplit.cap_excess`
 shows it next to them.
 
+Absurd amounts (beyond about 10^26) make Decimal rounding raise ArithmeticError; the validator
+reports them as findings instead (code calculation.failed).
+
 Budget: compared with the grant (funding), which is what the Länder allocate. An
 `allocated_budget` on the programme replaces the pack's formula.
 """
