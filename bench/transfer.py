@@ -4,6 +4,10 @@ on the local and the S3 backend, each beside a baseline measured in the same run
     .venv/bin/python bench/transfer.py                  # 1 GiB + 2,000 x 16 KiB, both backends
     .venv/bin/python bench/transfer.py --size-mb 256 --files 500 --backends local
 
+The server runs with one process per core (SCHOOLCLOUD_WORKERS, as an operator would start it on this
+machine); the clients are curl (16 parallel transfers for the small files), so that the client's own
+CPU use stays out of the figures. Server RSS is the sum over all its processes.
+
 Baselines: `cp` (+ sync) of the same data on the same disk for local; the SeaweedFS S3 endpoint
 directly (minio SDK, 16 threads for small files) for S3. Targets: large-file throughput >= 50% of the
 baseline, peak server RSS < 200 MB during the large upload, small files >= 300 files/s with 16
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import os
 import re
 import shutil
@@ -31,8 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from tests.support import browser  # noqa: E402
-from tests.support.files import same_session  # noqa: E402
+from tests.support.files import bootstrap_admin  # noqa: E402
 from tests.support.seaweedfs import SeaweedFS, weed_binary  # noqa: E402
 from tests.support.server import AppServer  # noqa: E402
 
@@ -42,8 +46,51 @@ CLIENTS = 16
 BIG_QUOTA = {f"SCHOOLCLOUD_QUOTA_{k}_MB": "10000000" for k in ("PUPIL", "TEACHER", "GROUP")}
 
 
+def _process_tree(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its children (the server's worker processes), in bytes."""
+    total = 0
+    for current in _process_tree(pid):
+        try:
+            total += int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{current}/status").read_text()).group(1)) * 1024
+        except (OSError, AttributeError):
+            continue
+    return total
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process and its live children have used: unlike wall time, hardly
+    affected by whatever else the machine is doing."""
+    total = 0
+    for current in _process_tree(pid):
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_and_wall(pid: int, function, *args) -> tuple[float, float]:
+    cpu, start = tree_cpu(pid), time.perf_counter()
+    function(*args)
+    return time.perf_counter() - start, tree_cpu(pid) - cpu
+
+
 class RssSampler:
-    """Peak resident memory of one process, sampled from /proc every 20 ms."""
+    """Peak resident memory of the server (all its processes together), sampled every 20 ms."""
 
     def __init__(self, pid: int):
         self.pid, self.peak, self._stop = pid, 0, threading.Event()
@@ -51,11 +98,7 @@ class RssSampler:
 
     def _run(self):
         while not self._stop.is_set():
-            try:
-                text = Path(f"/proc/{self.pid}/status").read_text()
-                self.peak = max(self.peak, int(re.search(r"VmRSS:\s+(\d+)", text).group(1)) * 1024)
-            except (OSError, AttributeError):
-                return
+            self.peak = max(self.peak, tree_rss(self.pid))
             time.sleep(0.02)
 
     def __enter__(self):
@@ -136,70 +179,67 @@ def s3_baseline(weed: SeaweedFS, big: Path, small_dir: Path) -> dict:
     return result
 
 
-async def logged_in_client(server: AppServer) -> httpx.AsyncClient:
-    created = server.cli("bootstrap").stdout
-    login = re.search(r"^login: (\S+)$", created, re.M).group(1)
-    password = re.search(r"^password: (\S+)$", created, re.M).group(1)
-    http = browser.client(server.base_url, timeout=600)
-    await browser.login(http, login, password, new_password="benchmark password 1")
-    http.headers["X-CSRF-Token"] = (await http.get("/api/v1/me")).json()["csrf_token"]
-    return http
+class Curl:
+    """The load generator: curl, which costs the 2 cores next to nothing, so that the figures are the
+    server's and not the Python client's. Several transfers run in one process with --parallel."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str, workdir: Path):
+        cookie = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
+        self.base_url, self.workdir = base_url, workdir
+        self.headers = [f"Cookie: {cookie}", f"X-CSRF-Token: {http.headers['X-CSRF-Token']}", "Expect:"]
+
+    def _run(self, config: list[str], parallel: bool) -> list[str]:
+        lines = [f'header = "{header}"' for header in self.headers]
+        lines += ['fail-with-body', 'silent', 'show-error', 'write-out = "%{http_code}\\n"', *config]
+        path = self.workdir / "curl.config"
+        path.write_text("\n".join(lines) + "\n")
+        extra = ["--parallel", "--parallel-max", str(CLIENTS)] if parallel else []
+        result = subprocess.run(["curl", *extra, "--config", str(path)], capture_output=True, text=True)
+        codes = result.stdout.split()
+        if result.returncode != 0 or any(code[:1] != "2" for code in codes):
+            raise RuntimeError(f"curl failed ({result.returncode}): {result.stderr[-500:]} {codes[:5]}")
+        return codes
+
+    def upload(self, folder: int, files: list[Path], parallel: bool = False) -> list[int]:
+        replies = self.workdir / "replies"
+        replies.mkdir(exist_ok=True)
+        config = []
+        for i, path in enumerate(files):
+            config += [f'url = "{self.base_url}/api/v1/files/upload/{folder}?name={path.name}"',
+                       f'upload-file = "{path}"', 'request = "POST"', f'output = "{replies}/{i}.json"']
+        self._run(config, parallel)
+        ids = [json.loads((replies / f"{i}.json").read_text())["id"] for i in range(len(files))]
+        shutil.rmtree(replies)
+        return ids
+
+    def download(self, node_ids: list[int], parallel: bool = False) -> None:
+        config = []
+        for node_id in node_ids:
+            config += [f'url = "{self.base_url}/api/v1/files/content/{node_id}"', 'output = "/dev/null"']
+        self._run(config, parallel)
 
 
-async def app_run(server: AppServer, big: Path, small_dir: Path) -> dict:
-    http = await logged_in_client(server)
+async def app_run(server: AppServer, big: Path, small_dir: Path, workdir: Path) -> dict:
+    http = await bootstrap_admin(server, "benchmark password 1")
     spaces = (await http.get("/api/v1/files/spaces")).json()["items"]
     root = next(s for s in spaces if s["kind"] == "personal")["root_id"]
-
-    async def body():
-        with big.open("rb") as source:
-            while chunk := source.read(CHUNK):
-                yield chunk
+    folder = (await http.post(f"/api/v1/files/nodes/{root}/folders", json={"name": "small"})).json()["id"]
+    await http.aclose()
+    curl = Curl(http, server.base_url, workdir)
+    small_files = sorted(small_dir.iterdir())
 
     result = {}
     with RssSampler(server.process.pid) as rss:
-        start = time.perf_counter()
-        response = await http.post(f"/api/v1/files/upload/{root}", params={"name": "big.bin"}, content=body(),
-                                   headers={"Content-Length": str(big.stat().st_size)})
-        result["big_up"] = time.perf_counter() - start
-    assert response.status_code == 201, response.text
+        result["rss_idle"] = tree_rss(server.process.pid)
+        result["big_up"] = timed(lambda: result.setdefault("big_id", curl.upload(root, [big])[0]))
     result["rss_big_up"] = rss.peak
-    node_id = response.json()["id"]
-    start = time.perf_counter()
-    received = 0
-    async with http.stream("GET", f"/api/v1/files/content/{node_id}") as download:
-        async for chunk in download.aiter_raw(CHUNK):
-            received += len(chunk)
-    result["big_down"] = time.perf_counter() - start
-    assert received == big.stat().st_size
-
-    folder = (await http.post(f"/api/v1/files/nodes/{root}/folders", json={"name": "small"})).json()["id"]
-    names = sorted(p.name for p in small_dir.iterdir())
-    clients = [same_session(http, server.base_url) for _ in range(CLIENTS)]
-    ids: list[int] = []
-
-    async def upload_worker(client, share):
-        for name in share:
-            reply = await client.post(f"/api/v1/files/upload/{folder}", params={"name": name},
-                                      content=(small_dir / name).read_bytes())
-            assert reply.status_code == 201, reply.text
-            ids.append(reply.json()["id"])
-
-    async def download_worker(client, share):
-        for file_id in share:
-            reply = await client.get(f"/api/v1/files/content/{file_id}")
-            assert reply.status_code == 200 and len(reply.content) == SMALL
-
-    with RssSampler(server.process.pid) as rss:
-        start = time.perf_counter()
-        await asyncio.gather(*(upload_worker(c, names[i::CLIENTS]) for i, c in enumerate(clients)))
-        result["small_up"] = time.perf_counter() - start
-        start = time.perf_counter()
-        await asyncio.gather(*(download_worker(c, ids[i::CLIENTS]) for i, c in enumerate(clients)))
-        result["small_down"] = time.perf_counter() - start
+    result["big_down"] = timed(curl.download, [result["big_id"]])
+    pid = server.process.pid
+    with RssSampler(pid) as rss:
+        result["small_up"], result["cpu_small_up"] = cpu_and_wall(
+            pid, lambda: result.setdefault("ids", curl.upload(folder, small_files, True)))
+        result["small_down"], result["cpu_small_down"] = cpu_and_wall(pid, curl.download, result["ids"], True)
     result["rss_small"] = rss.peak
-    for client in [http, *clients]:
-        await client.aclose()
     return result
 
 
@@ -213,6 +253,9 @@ def report(backend: str, app: dict, base: dict, size: int, files: int) -> list[s
     for key, label in (("small_up", "small upload files/s"), ("small_down", "small download files/s")):
         app_rate, base_rate = files / app[key], files / base[key]
         lines.append(f"{label:24}{app_rate:12.1f}{base_rate:12.1f}{app_rate / base_rate:8.2f}")
+    lines.append(f"server CPU per small file: upload {app['cpu_small_up'] / files * 1000:.1f} ms, "
+                 f"download {app['cpu_small_down'] / files * 1000:.1f} ms")
+    lines.append(f"server RSS before the large upload:  {app['rss_idle'] / 2**20:.0f} MiB")
     lines.append(f"peak server RSS during large upload: {app['rss_big_up'] / 2**20:.0f} MiB (target < 200)")
     lines.append(f"peak server RSS during small files:  {app['rss_small'] / 2**20:.0f} MiB")
     up_ratio = (mb / app["big_up"]) / (mb / base["big_up"])
@@ -226,18 +269,21 @@ async def main() -> int:
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--backends", default="local,s3")
+    parser.add_argument("--workers", type=int, default=os.cpu_count(),
+                        help="server processes (SCHOOLCLOUD_WORKERS; default: one per core)")
     args = parser.parse_args()
     output: list[str] = [f"large file {args.size_mb} MiB, {args.files} small files of 16 KiB, "
-                         f"{CLIENTS} concurrent clients, {os.cpu_count()} cores"]
+                         f"{CLIENTS} concurrent clients (curl), {args.workers} server processes, {os.cpu_count()} cores"]
     with tempfile.TemporaryDirectory(dir=ROOT / "var" if (ROOT / "var").exists() else None) as tmp:
         workdir = Path(tmp)
         big, small_dir = make_data(workdir, args.size_mb, args.files)
         size = big.stat().st_size
         if "local" in args.backends:
-            server = AppServer(workdir / "app-local", extra_env={**BIG_QUOTA, "SCHOOLCLOUD_MAX_UPLOAD_MB": "100000"})
+            server = AppServer(workdir / "app-local", extra_env={**BIG_QUOTA, "SCHOOLCLOUD_MAX_UPLOAD_MB": "100000"},
+                               workers=args.workers)
             server.start()
             try:
-                app_result = await app_run(server, big, small_dir)
+                app_result = await app_run(server, big, small_dir, workdir)
             finally:
                 server.stop()
             output += report("local disk", app_result, cp_baseline(big, small_dir, workdir), size, args.files)
@@ -252,10 +298,10 @@ async def main() -> int:
                         **BIG_QUOTA, "SCHOOLCLOUD_MAX_UPLOAD_MB": "100000", "SCHOOLCLOUD_STORAGE": "s3",
                         "SCHOOLCLOUD_S3_ENDPOINT": weed.endpoint, "SCHOOLCLOUD_S3_ACCESS_KEY": weed.access_key,
                         "SCHOOLCLOUD_S3_SECRET_KEY": weed.secret_key, "SCHOOLCLOUD_S3_SECURE": "false",
-                        "SCHOOLCLOUD_S3_BUCKET": "bench"})
+                        "SCHOOLCLOUD_S3_BUCKET": "bench"}, workers=args.workers)
                     server.start()
                     try:
-                        app_result = await app_run(server, big, small_dir)
+                        app_result = await app_run(server, big, small_dir, workdir)
                     finally:
                         server.stop()
                     output += report("S3 (SeaweedFS)", app_result, s3_baseline(weed, big, small_dir), size,

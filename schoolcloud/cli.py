@@ -111,7 +111,7 @@ def serve(settings: Settings) -> None:
         os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
     print(f"schoolcloud is running at {settings.base_url}/", flush=True)
     uvicorn.run("schoolcloud.asgi:app", host=settings.host, port=settings.port, log_level=settings.log_level,
-                proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies, server_header=False)
+                workers=settings.workers, proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies, server_header=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,6 +32,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("BASE_URL", "http://127.0.0.1:8000", "Public URL of the app, as browsers reach it.", "url"),
     Variable("HOST", "127.0.0.1", "Address `schoolcloud run` and `serve` bind to."),
     Variable("PORT", "8000", "Port `schoolcloud run` and `serve` listen on.", "int"),
+    Variable("WORKERS", "1", "Server processes `schoolcloud run` and `serve` start; each uses up to one core "
+             "(SQLite and PostgreSQL both take several). On Kubernetes, scale with replicas instead.", "int"),
     Variable("TRUSTED_PROXIES", "127.0.0.1,::1", "Addresses or networks (or `*`) of reverse proxies whose "
              "`X-Forwarded-For` names the client; login throttling counts by that address."),
     Variable("VAR_DIR", "var", "Folder for local state (SQLite file, local objects, dev secret).", "path"),
@@ -122,6 +124,7 @@ class Settings:
     base_url: str
     host: str
     port: int
+    workers: int
     trusted_proxies: str
     var_dir: Path
     database_url: str

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tortoise.backends.base.config_generator import expand_db_url
+
 from schoolcloud.config import Settings, load_settings
 
 MODEL_MODULES = [
@@ -15,9 +17,18 @@ MODEL_MODULES = [
 ]
 
 
+def connection_config(database_url: str) -> str | dict:
+    if not database_url.startswith("sqlite://"):
+        return database_url
+    # Our SQLite client: several server processes may write to one database file.
+    config = expand_db_url(database_url)
+    config["engine"] = "schoolcloud.sqlite_client"
+    return config
+
+
 def tortoise_config(settings: Settings) -> dict:
     return {
-        "connections": {"default": settings.database_url},
+        "connections": {"default": connection_config(settings.database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

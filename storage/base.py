@@ -196,13 +196,18 @@ class ObjectStream:
             raise StopAsyncIteration
         # Shielded, so that a cancelled reader does not abandon a read still running in a worker
         # thread; aclose() waits for it before closing the file or connection underneath.
-        self._inflight = asyncio.ensure_future(self._read(min(self.chunk_size, self._remaining)))
+        if self._inflight is None:
+            self._inflight = asyncio.ensure_future(self._read(min(self.chunk_size, self._remaining)))
         chunk = await asyncio.shield(self._inflight)
         self._inflight = None
         if not chunk:
             await self.aclose()
             raise StorageError(f"object {self.key!r} ended {self._remaining} bytes early")
         self._remaining -= len(chunk)
+        if self._remaining:
+            # Read ahead one chunk while the caller sends this one: the disk or S3 and the client
+            # then work at the same time, and memory stays bounded at two chunks.
+            self._inflight = asyncio.ensure_future(self._read(min(self.chunk_size, self._remaining)))
         return chunk
 
     async def aclose(self) -> None:

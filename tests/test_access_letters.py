@@ -164,10 +164,9 @@ def test_rejects_empty_list_and_unknown_locale():
 
 
 def test_resource_fetching_is_refused():
-    from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
 
-    from schoolcloud.accounts.letters import _NoFetching
+    from schoolcloud.accounts.letters import _pdf
 
     with pytest.raises(FatalURLFetchingError):
-        HTML(string='<img src="http://127.0.0.1:9/x.png">', url_fetcher=_NoFetching()).write_pdf()
+        _pdf('<img src="http://127.0.0.1:9/x.png">')

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import jinja2
 from babel.dates import format_date
-from weasyprint import HTML
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from schoolcloud.accounts.csv_import import grade_for_class
 
@@ -73,11 +71,19 @@ class AccessLetter:
     password: str
 
 
-class _NoFetching(URLFetcher):
-    """Any attempt to load a resource is a bug in the template: fail instead of silently fetching."""
+def _pdf(html: str) -> bytes:
+    # WeasyPrint is imported here, not at module level: it adds about 25 MB to every server process
+    # that never prints a letter.
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-    def fetch(self, url, headers=None):
-        raise FatalURLFetchingError(f"access letters must not load external resources: {url}")
+    class NoFetching(URLFetcher):
+        """Any attempt to load a resource is a bug in the template: fail instead of silently fetching."""
+
+        def fetch(self, url, headers=None):
+            raise FatalURLFetchingError(f"access letters must not load external resources: {url}")
+
+    return HTML(string=html, base_url=None, url_fetcher=NoFetching()).write_pdf()
 
 
 def _collation_key(value: str) -> str:
@@ -142,4 +148,4 @@ def render_access_letters(school_name: str, letters: list[AccessLetter], *, loca
         raise ValueError("no letters to render")
     html = render_access_letters_html(school_name, letters, locale=locale, login_url=login_url,
                                       issued_on=issued_on)
-    return HTML(string=html, base_url=None, url_fetcher=_NoFetching()).write_pdf()
+    return _pdf(html)

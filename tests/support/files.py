@@ -34,6 +34,20 @@ def same_session(http: httpx.AsyncClient, base_url: str) -> httpx.AsyncClient:
     return other
 
 
+async def bootstrap_admin(server, new_password: str = "bootstrap admin password 1") -> httpx.AsyncClient:
+    """Bootstrap a fresh server's first admin and return a client logged in as them (with the CSRF
+    header); the caller closes it."""
+    import re
+
+    created = server.cli("bootstrap").stdout
+    login = re.search(r"^login: (\S+)$", created, re.M).group(1)
+    password = re.search(r"^password: (\S+)$", created, re.M).group(1)
+    http = browser.client(server.base_url, timeout=600)
+    await browser.login(http, login, password, new_password=new_password)
+    http.headers["X-CSRF-Token"] = (await http.get("/api/v1/me")).json()["csrf_token"]
+    return http
+
+
 async def person(role: str, school: School | None = None) -> User:
     return await make_user(school or await make_school(), role, password=PASSWORD)
 

@@ -73,8 +73,10 @@ def drop_pg_database(url: str) -> None:
 
 
 class AppServer:
-    def __init__(self, var_dir: Path, database_url: str = "", extra_env: dict | None = None, port: int = 0):
+    def __init__(self, var_dir: Path, database_url: str = "", extra_env: dict | None = None, port: int = 0,
+                 workers: int = 1):
         self.port = port or free_port()
+        self.workers = workers
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.var_dir = var_dir
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLCLOUD_")}
@@ -104,9 +106,10 @@ class AppServer:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self.cli("migrate")
         log = self.log_path.open("ab")
+        workers = ["--workers", str(self.workers)] if self.workers > 1 else []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "schoolcloud.asgi:app", "--host", "127.0.0.1", "--port",
-             str(self.port), "--log-level", "warning"],
+             str(self.port), "--log-level", "warning", *workers],
             env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
