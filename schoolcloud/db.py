@@ -14,6 +14,7 @@ MODEL_MODULES = [
     "schoolcloud.files.models",
     "schoolcloud.teams.models",
     "schoolcloud.files.sharing_models",
+    "schoolcloud.courses.models",
 ]
 
 

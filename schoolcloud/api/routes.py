@@ -10,6 +10,7 @@ from starlette.schemas import SchemaGenerator
 
 from schoolcloud.accounts.api import routes as accounts_api
 from schoolcloud.api.common import api_user
+from schoolcloud.courses.api import routes as courses_api
 from schoolcloud.web.csrf import csrf_token
 
 schemas = SchemaGenerator({
@@ -56,4 +57,5 @@ routes = [
     Route("/me", me),
     Route("/openapi.json", openapi, include_in_schema=False),
     *accounts_api,
+    *courses_api,
 ]

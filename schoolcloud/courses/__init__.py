@@ -1,0 +1,1 @@
+"""Courses: lessons with content blocks, copying, sharing with colleagues and the school's material library."""

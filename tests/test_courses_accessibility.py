@@ -1,0 +1,91 @@
+"""axe scans (WCAG 2.1 A/AA) of the courses and lessons pages in headless Chromium, for teachers and
+pupils, each also at 320 CSS pixels (no sideways scrolling) and with no CSP violation or console error."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from schoolcloud.courses.models import Lesson
+from tests.support.axe import WCAG_TAGS, describe, scan
+from tests.support.chromium import Watch, browser, login  # noqa: F401  (browser: session fixture)
+from tests.support.courses import course_world
+from tests.support.data import PASSWORD
+
+PHONE_320 = {"width": 320, "height": 640}
+
+# (name, path, who, expected status); paths name {course_id} and {lesson_id}.
+PAGES = [
+    ("my courses, teacher", "/courses", "teacher", 200),
+    ("my courses, pupil", "/courses", "pupil", 200),
+    ("course with lessons and new-lesson form, teacher", "/courses/{course_id}", "teacher", 200),
+    ("course, pupil", "/courses/{course_id}", "pupil", 200),
+    ("lesson with edit form, teacher", "/courses/{course_id}/lessons/{lesson_id}", "teacher", 200),
+    ("lesson, pupil", "/courses/{course_id}/lessons/{lesson_id}", "pupil", 200),
+]
+
+
+@pytest.fixture(scope="module")
+async def world(app):
+    world = await course_world()
+    lesson = await Lesson.create(school=world.school, course=world.course, position=1, title="Brüche",
+                                 description="Erweitern und kürzen", date=date(2026, 3, 16),
+                                 publish_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    await Lesson.create(school=world.school, course=world.course, position=2, title="Entwurf", by_week=True,
+                        date=date(2026, 3, 23))
+    return {"world": world, "ids": {"course_id": world.course.id, "lesson_id": lesson.id}}
+
+
+@pytest.fixture(scope="module")
+async def tabs(app, browser, world):
+    opened: dict[str, tuple] = {}
+
+    async def tab_for(who: str):
+        if who not in opened:
+            context = await browser.new_context(locale="de-DE")
+            context.set_default_timeout(10_000)
+            watch = await Watch.attach(context, app.base_url)
+            page = await context.new_page()
+            await login(page, app.base_url, getattr(world["world"], who).username, PASSWORD)
+            opened[who] = (context, page, watch)
+        _, page, watch = opened[who]
+        watch.reset()
+        await page.set_viewport_size({"width": 1280, "height": 720})
+        return page, watch
+
+    yield tab_for
+    for context, _, _ in opened.values():
+        await context.close()
+
+
+async def check_page(page, watch, name: str, status: int = 200) -> None:
+    violations = await scan(page)
+    if violations:
+        pytest.fail(f"axe ({', '.join(WCAG_TAGS)}) found problems on {name}:\n{describe(violations)}", pytrace=False)
+    await page.set_viewport_size(PHONE_320)
+    sizes = await page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert sizes[0] <= sizes[1], f"{name}: {sizes[0]}px of content in a {sizes[1]}px wide window"
+    if status >= 400:
+        watch.console_errors = [e for e in watch.console_errors if f"status of {status}" not in e]
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize(("name", "path", "who", "status"), PAGES, ids=[p[0] for p in PAGES])
+async def test_page_is_accessible(app, world, tabs, name, path, who, status):
+    page, watch = await tabs(who)
+    response = await page.goto(f"{app.base_url}{path.format(**world['ids'])}")
+    assert response is not None and response.status == status, f"{name}: answered {response and response.status}"
+    await check_page(page, watch, name, status)
+
+
+async def test_new_lesson_form_with_errors_is_accessible(app, world, tabs):
+    page, watch = await tabs("teacher")
+    await page.goto(f"{app.base_url}/courses/{world['ids']['course_id']}")
+    await page.locator("#new-title").fill("Falsche Woche")
+    await page.locator("#new-date").fill("2026-03-16")
+    await page.locator("#new-week").evaluate("input => { input.type = 'text'; input.value = '2026-W12'; }")
+    await page.locator("form.stacked button[type=submit]").click()
+    await page.locator(".field-error").first.wait_for()
+    assert await page.locator("[aria-invalid=true]").count() >= 1
+    await check_page(page, watch, "new lesson form with errors", 422)
