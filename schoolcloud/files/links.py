@@ -105,16 +105,34 @@ async def revoke_link(user: User, link_id) -> None:
 
 # -- using links (anyone with the token) --------------------------------------------------------------
 
-def _usable(link: PublicLink | None, moment: datetime) -> bool:
+class Refusal:
+    """Why a link cannot be used. The JSON API answers all of them alike; the HTML pages tell people
+    that a link they hold has expired or is used up (so they ask for a new one), and answer everything
+    else like an unknown link."""
+
+    UNAVAILABLE = "unavailable"  # unknown, revoked, or its file or folder was deleted
+    EXPIRED = "expired"
+    USED_UP = "used_up"  # the download limit is reached
+    LOCKED = "locked"  # too many wrong passwords
+
+
+def refusal(link: PublicLink | None, moment: datetime) -> str | None:
     if link is None or link.node.trash_key != 0:
-        return False
+        return Refusal.UNAVAILABLE
     if link.expires_at is not None and link.expires_at <= moment:
-        return False
-    if link.locked_until is not None and link.locked_until > moment:
-        return False
+        return Refusal.EXPIRED
     if link.mode == LinkMode.DOWNLOAD and link.max_downloads is not None and link.downloads >= link.max_downloads:
-        return False
-    return True
+        return Refusal.USED_UP
+    if link.locked_until is not None and link.locked_until > moment:
+        return Refusal.LOCKED
+    return None
+
+
+async def find_link(token) -> PublicLink | None:
+    """The link of a token (with its node and space), usable or not; None for malformed or unknown tokens."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 64:
+        return None
+    return await PublicLink.get_or_none(token=token).select_related("node", "node__space")
 
 
 def _ticket_mac(secret: str, token: str, until: int) -> str:
@@ -140,11 +158,9 @@ def ticket_valid(secret: str, token: str, ticket: str | None) -> bool:
 async def open_link(token: str, password: str | None, *, ticket_ok: bool = False) -> PublicLink:
     """The link with its node and space, or ``link_unavailable`` for every kind of refusal.
     ``ticket_ok``: the request carried a valid ticket for this token instead of the password."""
-    link = None
-    if isinstance(token, str) and 20 <= len(token) <= 64:
-        link = await PublicLink.get_or_none(token=token).select_related("node", "node__space")
+    link = await find_link(token)
     moment = now()
-    if not _usable(link, moment):
+    if refusal(link, moment) is not None:
         if password:
             await asyncio.to_thread(verify_password, None, password)  # as slow as a real check
         raise link_unavailable()

@@ -1,7 +1,8 @@
 """Public link endpoints, outside the logged-in API: /s/{token} and below (mounted in app.py).
 
 No session, no CSRF (nothing of an account is touched). The password, when the link has one, comes in
-the ``X-Link-Password`` header of every request. Every refusal answers JSON, and every way a link can
+the ``X-Link-Password`` header of every request (or a ticket: ``?ticket=`` or the cookie the HTML
+password form sets). Browsers asking for HTML get the pages of ``links_pages`` at the same addresses. Every refusal answers JSON, and every way a link can
 fail (unknown, revoked, expired, exhausted, locked, missing or wrong password) gives the identical 404
 ``link_unavailable``.
 """
@@ -14,7 +15,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from schoolcloud.files import links, tree
+from schoolcloud.files import links, links_pages, tree
 from schoolcloud.files.context import client_ip
 from schoolcloud.files.models import Node
 from schoolcloud.files.serving import file_response, range_error_headers
@@ -43,6 +44,8 @@ def as_json_errors(handler):
         try:
             return await handler(request)
         except AppError as exc:
+            if exc.code == "link_unavailable" and links_pages.wants_html(request):
+                return await links_pages.refused_page(request)  # a download clicked on a link's page
             headers = {"Cache-Control": "no-store"}
             if exc.code == "range_not_satisfiable":
                 headers.update(getattr(exc, "range_headers", {}))
@@ -56,8 +59,8 @@ def _secret(request: Request) -> str:
 
 async def _open(request: Request, *modes: str) -> PublicLink:
     token = request.path_params["token"]
-    ticket_ok = links.ticket_valid(_secret(request), token, request.query_params.get("ticket"))
-    link = await links.open_link(token, request.headers.get(PASSWORD_HEADER), ticket_ok=ticket_ok)
+    link = await links.open_link(token, request.headers.get(PASSWORD_HEADER),
+                                 ticket_ok=links_pages.has_ticket(request, token))
     if link.mode not in modes:
         raise links.link_unavailable()
     return link
@@ -72,6 +75,8 @@ async def landing(request: Request) -> Response:
         name. ticket (links with a password) - append ?ticket= to the other /s/ URLs instead of the header (1 hour)."}
       404: {description: Unknown, expired, exhausted or revoked link, or a missing or wrong password (all identical).}
     """
+    if links_pages.wants_html(request):
+        return await _landing_page(request)
     link = await _open(request, *LinkMode.ALL)
     node = link.node
     body = {"mode": link.mode, "expires_at": link.expires_at.isoformat() if link.expires_at else None}
@@ -82,7 +87,10 @@ async def landing(request: Request) -> Response:
     else:
         body["node"] = public_node(node)
         body["downloads_left"] = None if link.max_downloads is None else link.max_downloads - link.downloads
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+    return JSONResponse(body, headers={"Cache-Control": "no-store", "Vary": "Accept"})
+
+
+_landing_page = links_pages.html_errors(links_pages.landing)
 
 
 @as_json_errors
@@ -156,8 +164,28 @@ async def drop(request: Request) -> Response:
     return JSONResponse({"name": node.name, "size": node.size}, status_code=201)
 
 
+@as_json_errors
+async def preview(request: Request) -> Response:
+    """
+    summary: The thumbnail (WebP) of the linked file, or (/preview/{node_id}) of a file below the linked
+      folder; does not count as a download.
+    responses:
+      200: {description: The thumbnail.}
+      404: {description: As for the link itself, or no thumbnail (yet).}
+    """
+    from schoolcloud.files.previews import thumbnail_response
+
+    link = await _open(request, LinkMode.DOWNLOAD)
+    node = await links.node_below(link, request.path_params.get("node_id", link.node_id))
+    return await thumbnail_response(request, node)
+
+
 routes = [
     Route("/{token}", landing, methods=["GET"]),
+    Route("/{token}", links_pages.html_errors(links_pages.password_submit), methods=["POST"]),
+    Route("/{token}/drop", links_pages.html_errors(links_pages.drop_submit), methods=["POST"]),
+    Route("/{token}/preview", preview, methods=["GET", "HEAD"]),
+    Route("/{token}/preview/{node_id:int}", preview, methods=["GET", "HEAD"]),
     Route("/{token}/children", children, methods=["GET"]),
     Route("/{token}/download", download, methods=["GET", "HEAD"]),
     Route("/{token}/download/{node_id:int}", download, methods=["GET", "HEAD"]),

@@ -297,6 +297,11 @@ async def preview(request: Request) -> Response:
 
     user = await caller(request)
     node, _access = await tree.load_node(user, request.path_params["node_id"])
+    return await thumbnail_response(request, node)
+
+
+async def thumbnail_response(request: Request, node) -> Response:
+    """The thumbnail of a node the caller may read (checked by the caller), or ``NoPreview``."""
     if node.is_folder:
         raise NoPreview()
     latest = (await current_versions([node.id])).get(node.id)

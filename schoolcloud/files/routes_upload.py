@@ -54,9 +54,10 @@ def _token_ok(request: Request, presented: str | None) -> bool:
     return bool(expected and presented and hmac.compare_digest(expected, presented))
 
 
-async def stream_form(request: Request, handle_file: FileHandler) -> dict[str, str]:
+async def stream_form(request: Request, handle_file: FileHandler, *, check_csrf: bool = True) -> dict[str, str]:
     """Parse the request's multipart form; call ``handle_file(filename, content_type, chunks)`` for each
-    file part, one after the other, while it arrives. Returns the text fields."""
+    file part, one after the other, while it arrives. Returns the text fields. ``check_csrf=False`` only
+    for forms without a session (the public file drop, where anyone holding the link may upload)."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -106,7 +107,7 @@ async def stream_form(request: Request, handle_file: FileHandler) -> dict[str, s
                     filename = options.get(b"filename")
                     current = {"name": name, "file": filename is not None, "value": bytearray()}
                     if filename:  # an empty filename: the file input was left empty
-                        if not _token_ok(request, fields.get(FIELD)):
+                        if check_csrf and not _token_ok(request, fields.get(FIELD)):
                             raise CsrfError()
                         part_type = event[1].get(b"content-type")
                         queue = asyncio.Queue(QUEUE_CHUNKS)
@@ -137,6 +138,6 @@ async def stream_form(request: Request, handle_file: FileHandler) -> dict[str, s
                 await task
             except BaseException:  # noqa: BLE001  (its store put cleans up after itself)
                 pass
-    if not _token_ok(request, fields.get(FIELD)):
+    if check_csrf and not _token_ok(request, fields.get(FIELD)):
         raise CsrfError()
     return fields

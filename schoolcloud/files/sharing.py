@@ -134,9 +134,13 @@ async def _managed_share(user: User, share_id) -> Share:
 
 
 async def update_share(user: User, share_id, *, can_write: bool) -> Share:
+    """Change a share's access (read-only <-> read-write) in place."""
     share = await _managed_share(user, share_id)
-    share.can_write = bool(can_write)
-    await share.save(update_fields=["can_write"])
+    if share.can_write != bool(can_write):
+        share.can_write = bool(can_write)
+        await share.save(update_fields=["can_write"])
+        await audit.record("files.share_update", actor=user, school_id=share.school_id, target_type="file_node",
+                           target_id=share.node_id, details={"share": share.id, "write": share.can_write})
     return share
 
 

@@ -48,18 +48,24 @@ async def teams(request: Request) -> JSONResponse:
     return JSONResponse({"items": [await team_json(t) for t in await services.list_teams(user)]})
 
 
-async def team_detail(request: Request) -> JSONResponse:
+async def team_detail(request: Request) -> Response:
     """
-    summary: A team with its members (GET; for its members and the school's admins), or rename it
-      (PATCH {"name"}; its owners and the school's admins).
+    summary: A team with its members (GET; for its members and the school's admins), rename it
+      (PATCH {"name"}), or delete it (DELETE; both for its owners and the school's admins). Deleting is
+      refused while the team's files hold entries; the team's trash is removed with it.
     responses:
       200: {description: The team.}
-      403: {description: Not a manager of the team (PATCH).}
+      204: {description: Deleted.}
+      403: {description: Not a manager of the team (PATCH, DELETE).}
       404: {description: No such team for the caller.}
+      409: {description: "The team's files are not empty (code team_not_empty)."}
     """
-    from schoolcloud.files.api import caller
+    from schoolcloud.files.api import caller, files_context
 
     user = await caller(request)
+    if request.method == "DELETE":
+        await services.delete_team(files_context(request), user, request.path_params["team_id"])
+        return Response(status_code=204)
     if request.method == "PATCH":
         body = await json_body(request)
         team = await services.rename_team(user, request.path_params["team_id"], body.get("name"))
@@ -103,7 +109,7 @@ async def team_member(request: Request) -> Response:
 
 routes = [
     Route("/teams", teams, methods=["GET", "POST"]),
-    Route("/teams/{team_id:int}", team_detail, methods=["GET", "PATCH"]),
+    Route("/teams/{team_id:int}", team_detail, methods=["GET", "PATCH", "DELETE"]),
     Route("/teams/{team_id:int}/members", team_members, methods=["POST"]),
     Route("/teams/{team_id:int}/members/{user_id:int}", team_member, methods=["DELETE"]),
 ]

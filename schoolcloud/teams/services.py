@@ -1,4 +1,5 @@
-"""Teams: create (teachers and school admins), list, members (same school only), the team space."""
+"""Teams: create (teachers and school admins), list, rename, delete, members (same school only), the team
+space."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from tortoise.transactions import in_transaction
 
 from schoolcloud.accounts.models import Role, User
 from schoolcloud.accounts.permissions import require_staff
-from schoolcloud.files.models import Space, SpaceKind
+from schoolcloud.files.models import Node, Space, SpaceKind
 from schoolcloud.files.permissions import require_files_user
+from schoolcloud.files.sharing_models import Share
 from schoolcloud.privacy import audit
 from schoolcloud.teams.models import Team, TeamMember, TeamRole
 from schoolcloud.web.errors import AppError, Forbidden, NotFound
@@ -78,7 +80,46 @@ async def rename_team(actor: User, team_id, name) -> Team:
         raise Forbidden()
     team.name = team_name(name)
     await team.save(update_fields=["name"])
+    await audit.record("teams.rename", actor=actor, school_id=team.school_id, target_type="team", target_id=team.id)
     return team
+
+
+async def team_contents(team: Team) -> tuple[int, int]:
+    """(live entries, entries in the trash) of the team's space, below its root folder."""
+    space = await Space.get_or_none(team_id=team.id)
+    if space is None:
+        return 0, 0
+    below_root = Node.filter(space_id=space.id, parent_id__not_isnull=True)
+    return await below_root.filter(trash_key=0).count(), await below_root.filter(trashed_at__not_isnull=True).count()
+
+
+async def delete_team(ctx, actor: User, team_id) -> None:
+    """Delete a team (its owners and the school's admins): refused while its space still holds files
+    or folders (a teacher moves or deletes what should go first, so nothing is lost by surprise); what
+    is in the team's trash is removed for good. Rows go first (nodes with their versions, shares and
+    links, tus uploads; the space; memberships, shares to the team; the team), objects afterwards."""
+    from schoolcloud.files.trash import purge_subtree
+
+    team = await get_team(actor, team_id)
+    if not await may_manage(actor, team):
+        raise Forbidden()
+    live, trashed = await team_contents(team)
+    if live:
+        raise AppError("team_not_empty", N_("The team's files are not empty (entries: %(count)s). Move them "
+                                            "elsewhere or delete them first."), status=409, count=live)
+    space = await Space.get_or_none(team_id=team.id)
+    objects = 0
+    if space is not None:
+        for root in await Node.filter(space_id=space.id, parent_id__isnull=True):
+            objects += await purge_subtree(ctx, root)
+    async with in_transaction() as conn:
+        await Share.filter(team_id=team.id).using_db(conn).delete()
+        await TeamMember.filter(team_id=team.id).using_db(conn).delete()
+        if space is not None:
+            await Space.filter(id=space.id).using_db(conn).delete()
+        await Team.filter(id=team.id).using_db(conn).delete()
+    await audit.record("teams.delete", actor=actor, school_id=team.school_id, target_type="team", target_id=team.id,
+                       details={"trash_entries": trashed, "objects": objects})
 
 
 async def members(team: Team) -> list[TeamMember]:

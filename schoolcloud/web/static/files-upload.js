@@ -8,6 +8,8 @@
 // All texts come from data- attributes of the form, translated by the server.
 "use strict";
 
+import {progressRow} from "./upload-rows.js";
+
 const ENDPOINT = "/api/v1/files/tus";
 const API = "/api/v1/files";
 const CHUNK = 8 * 1024 * 1024;
@@ -187,24 +189,6 @@ function setup(form) {
   let pending = 0;
   let failed = 0;
 
-  function row(path) {
-    const item = document.createElement("li");
-    const name = document.createElement("span");
-    name.className = "upload-name";
-    name.textContent = path;
-    const bar = document.createElement("progress");
-    bar.max = 100;
-    bar.value = 0;
-    bar.setAttribute("aria-label", texts.textProgress.replace("{name}", path));
-    const percent = document.createElement("span");
-    percent.className = "upload-percent";
-    percent.setAttribute("aria-live", "polite");
-    percent.textContent = texts.textWaiting;
-    item.append(name, bar, percent);
-    list.append(item);
-    return {item, bar, percent};
-  }
-
   function start(items) {
     if (!items.length) return;
     status.hidden = false;
@@ -212,17 +196,10 @@ function setup(form) {
     summary.textContent = "";
     status.querySelector("h3").focus();
     for (const {file, path} of items) {
-      const view = row(path);
+      const view = progressRow(list, path, texts);
       pending += 1;
       queue = queue.then(async () => {
-        let shown = -1;
-        const show = (sent) => {
-          const value = file.size ? Math.floor((sent / file.size) * 100) : 100;
-          if (value === shown) return;
-          shown = value;
-          view.bar.value = value;
-          view.percent.textContent = `${value} %`;
-        };
+        const show = (sent) => view.show(sent, file.size);
         try {
           const target = await targetFolder(folderId, path);
           await tusUpload(file, target, {onProgress: show, onRetry: () => { view.percent.textContent = texts.textRetrying; }});

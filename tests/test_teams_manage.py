@@ -1,0 +1,111 @@
+"""Renaming and deleting teams over the real server: through the JSON API and the team pages (httpx, with
+the confirmation page), who may do it, the refusal while the team's files are not empty, and that a
+deleted team leaves nothing behind (members, space, nodes, versions, shares, links, objects)."""
+
+from __future__ import annotations
+
+import pytest
+
+from schoolcloud.accounts.models import Role
+from schoolcloud.files.models import FileVersion, Node, Space
+from schoolcloud.files.sharing_models import PublicLink, Share
+from schoolcloud.privacy.models import AuditEvent
+from schoolcloud.teams.models import Team, TeamMember
+from storage.local import LocalStore
+from tests.support import browser
+from tests.support.data import make_member, make_school
+from tests.support.files import api_client, personal_root, store_keys, upload
+from tests.test_files_sharing_pages import notice
+
+
+@pytest.mark.postgres
+async def test_delete_team_through_the_api_refuses_while_files_remain_and_leaves_nothing(app):
+    school = await make_school()
+    teacher = await make_member(school, Role.TEACHER)
+    pupil = await make_member(school, Role.PUPIL)
+    async with api_client(app.base_url, teacher) as http:
+        team = (await http.post("/api/v1/files/teams", json={"name": "Schülerzeitung"})).json()
+        assert (await http.post(f"/api/v1/files/teams/{team['id']}/members", json={"user_id": pupil.id})).status_code == 201
+        article = (await upload(http, team["root_id"], "Artikel.txt", b"Ausgabe 1")).json()
+        folder = (await http.post(f"/api/v1/files/nodes/{team['root_id']}/folders", json={"name": "Bilder"})).json()
+        await upload(http, folder["id"], "Bild.txt", b"Bild")
+        link = (await http.post(f"/api/v1/files/nodes/{article['id']}/links", json={})).json()
+        mine = (await upload(http, await personal_root(http), "Plan.txt", b"plan")).json()
+        shared = await http.post(f"/api/v1/files/nodes/{mine['id']}/shares",
+                                 json={"recipient": {"type": "team", "id": team["id"]}, "access": "read"})
+        assert shared.status_code == 201
+    keys = list(await FileVersion.filter(node__space_id=team["space_id"]).values_list("object_key", flat=True))
+    assert len(keys) == 2
+
+    async with api_client(app.base_url, pupil) as http:
+        assert (await http.delete(f"/api/v1/files/teams/{team['id']}")).status_code == 403
+        assert (await http.patch(f"/api/v1/files/teams/{team['id']}", json={"name": "Meins"})).status_code == 403
+    async with api_client(app.base_url, teacher) as http:
+        full = await http.delete(f"/api/v1/files/teams/{team['id']}")
+        assert full.status_code == 409 and full.json()["error"]["code"] == "team_not_empty"
+        assert "(entries: 3)" in full.json()["error"]["message_en"]
+        assert await Team.filter(id=team["id"]).exists()
+        # Emptied into the team's trash: now it goes, and the trash with it.
+        assert (await http.delete(f"/api/v1/files/nodes/{article['id']}")).status_code == 200
+        assert (await http.delete(f"/api/v1/files/nodes/{folder['id']}")).status_code == 200
+        assert (await http.delete(f"/api/v1/files/teams/{team['id']}")).status_code == 204
+        assert (await http.get(f"/api/v1/files/teams/{team['id']}")).status_code == 404
+        assert (await http.get(f"/api/v1/files/nodes/{team['root_id']}/children")).status_code == 404
+        assert (await http.get(f"/api/v1/files/nodes/{mine['id']}/shares")).json()["items"] == []
+        assert (await http.get("/api/v1/files/content/" + str(mine["id"]))).content == b"plan"  # own file stays
+    assert not await Team.filter(id=team["id"]).exists()
+    assert not await TeamMember.filter(team_id=team["id"]).exists()
+    assert not await Space.filter(id=team["space_id"]).exists()
+    assert not await Node.filter(space_id=team["space_id"]).exists()
+    assert not await FileVersion.filter(object_key__in=keys).exists()
+    assert not await Share.filter(team_id=team["id"]).exists()
+    assert not await PublicLink.filter(id=link["id"]).exists()
+    remaining = set(await store_keys(LocalStore(app.var_dir / "objects")))
+    assert not remaining & set(keys)
+    event = await AuditEvent.filter(action="teams.delete", target_id=str(team["id"])).first()
+    assert event is not None and event.details["trash_entries"] == 2 and event.details["objects"] == 2
+
+
+async def test_rename_and_delete_on_the_team_pages_with_confirmation(app):
+    school = await make_school()
+    teacher = await make_member(school, Role.TEACHER)
+    pupil = await make_member(school, Role.PUPIL)
+    admin = await make_member(school, Role.SCHOOL_ADMIN)
+    async with api_client(app.base_url, teacher) as http:
+        team = (await http.post("/api/v1/files/teams", json={"name": "Robotik AG"})).json()
+        await http.post(f"/api/v1/files/teams/{team['id']}/members", json={"user_id": pupil.id})
+        page = await http.get(f"/teams/{team['id']}")
+        assert 'id="team-new-name"' in page.text and f'href="/teams/{team["id"]}/delete"' in page.text
+        response = await http.post(f"/teams/{team['id']}/rename", data={"csrf_token": browser.csrf_from(page.text),
+                                                                         "name": "Robotik-AG 2027"})
+        assert response.status_code == 303
+        page = await http.get(f"/teams/{team['id']}")
+        assert "<h1>Robotik-AG 2027</h1>" in page.text and "Robotik-AG 2027" in notice(page.text)
+        await http.post(f"/teams/{team['id']}/rename", data={"csrf_token": browser.csrf_from(page.text), "name": " "})
+        assert "100 Zeichen" in notice((await http.get(f"/teams/{team['id']}")).text)
+        assert (await Team.get(id=team["id"])).name == "Robotik-AG 2027"
+
+        await upload(http, team["root_id"], "Bauplan.txt", b"plan")
+        confirm = await http.get(f"/teams/{team['id']}/delete")
+        assert confirm.status_code == 200 and "nicht leer" in confirm.text and "Einträge: 1" in confirm.text
+        assert 'action="/teams/{}/delete"'.format(team["id"]) not in confirm.text  # no button while not empty
+        refused = await http.post(f"/teams/{team['id']}/delete", data={"csrf_token": browser.csrf_from(confirm.text)})
+        assert refused.status_code == 303 and refused.headers["location"] == f"/teams/{team['id']}/delete"
+        assert await Team.filter(id=team["id"]).exists()
+    async with api_client(app.base_url, pupil) as http:
+        page = await http.get(f"/teams/{team['id']}")
+        assert 'id="team-new-name"' not in page.text and "/delete" not in page.text
+        assert (await http.get(f"/teams/{team['id']}/delete")).status_code == 403
+        response = await http.post(f"/teams/{team['id']}/delete", data={"csrf_token": browser.csrf_from(page.text)})
+        assert response.status_code == 303 and await Team.filter(id=team["id"]).exists()
+    async with api_client(app.base_url, admin) as http:  # the school's admins manage every team
+        node = await Node.get(space__team_id=team["id"], name="Bauplan.txt")
+        assert (await http.delete(f"/api/v1/files/nodes/{node.id}")).status_code == 200
+        confirm = await http.get(f"/teams/{team['id']}/delete")
+        assert "Papierkorb" in confirm.text and "Mitglieder: 2" in confirm.text
+        response = await http.post(f"/teams/{team['id']}/delete", data={"csrf_token": browser.csrf_from(confirm.text)})
+        assert response.status_code == 303 and response.headers["location"] == "/teams"
+        listing = await http.get("/teams")
+        assert "Robotik-AG 2027" in notice(listing.text) and f'href="/teams/{team["id"]}"' not in listing.text
+    assert not await Team.filter(id=team["id"]).exists()
+    assert not await Space.filter(team_id=team["id"]).exists()
