@@ -301,18 +301,22 @@ def pack_for(programme: FundingProgramme) -> RulePack:
 
 
 def _lines(measures, pack: RulePack, values: _Values, school_number: str) -> list[MeasureLine]:
-    by_id = {m.id: m for m in measures if m.id}
-    own: dict[str, tuple[bool, str]] = {}  # measure id -> (eligible before links, pillar)
+    resolved: dict[str, tuple[Category | None, bool, bool, str]] = {}  # by category id: computed once
 
     def base(measure) -> tuple[Category | None, bool, bool, str]:
-        category = pack.category(measure.category)
-        if category is None:
-            return None, False, False, "unknown_category"
-        eligible = values.eligible(category)
-        if eligible is None:
-            return category, False, False, "eligibility_unknown"
-        return category, eligible, True, "" if eligible else "not_eligible"
+        """(category, eligible, eligibility known, reason) before looking at links."""
+        if measure.category not in resolved:
+            category = pack.category(measure.category)
+            eligible = values.eligible(category) if category is not None else None
+            if category is None:
+                resolved[measure.category] = (None, False, False, "unknown_category")
+            elif eligible is None:
+                resolved[measure.category] = (category, False, False, "eligibility_unknown")
+            else:
+                resolved[measure.category] = (category, eligible, True, "" if eligible else "not_eligible")
+        return resolved[measure.category]
 
+    own: dict[str, tuple[bool, str]] = {}  # measure id -> (an eligible investment, its pillar)
     for measure in measures:
         category, eligible, _, _ = base(measure)
         if measure.id and category is not None:
@@ -323,7 +327,7 @@ def _lines(measures, pack: RulePack, values: _Values, school_number: str) -> lis
         category, eligible, known, reason = base(measure)
         pillar = (category.pillar or NO_PILLAR) if category else NO_PILLAR
         if category is not None and category.requires_link:
-            linked = own.get(measure.linked_measure_id) if measure.linked_measure_id in by_id else None
+            linked = own.get(measure.linked_measure_id)
             if linked is None or not linked[0]:
                 if eligible:
                     eligible, reason = False, "link_missing"
@@ -360,13 +364,13 @@ def _buckets(lines: Iterable[MeasureLine], pack: RulePack) -> tuple[list[Bucket]
     for pillar in pack.pillars:
         by_pillar[pillar] = Bucket(pillar, None, *_pillar_names(pack, pillar))
     for line in lines:
-        names = _pillar_names(pack, line.pillar)
-        targets = (
-            by_pillar.setdefault(line.pillar, Bucket(line.pillar, None, *names)),
-            by_year.setdefault(line.year, Bucket(None, line.year, str(line.year or "ohne Jahr"), str(line.year or "no year"))),
-            cells.setdefault((line.pillar, line.year), Bucket(line.pillar, line.year, *names)),
-        )
-        for bucket in targets:
+        # Buckets are made on first use only: a carrier has tens of thousands of lines.
+        pillar = by_pillar.get(line.pillar) or by_pillar.setdefault(line.pillar, Bucket(line.pillar, None, *_pillar_names(pack, line.pillar)))
+        year = by_year.get(line.year) or by_year.setdefault(
+            line.year, Bucket(None, line.year, str(line.year or "ohne Jahr"), str(line.year or "no year")))
+        cell = cells.get((line.pillar, line.year)) or cells.setdefault(
+            (line.pillar, line.year), Bucket(line.pillar, line.year, pillar.name_de, pillar.name_en))
+        for bucket in (pillar, year, cell):
             bucket.total += line.total
             if line.eligible:
                 bucket.eligible += line.total

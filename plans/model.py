@@ -268,6 +268,9 @@ class TargetItem:
 
 @dataclass
 class TargetEquipment:
+    """The Soll-Ausstattung: the complete target state (not only what is bought); rooms not
+    listed in `rooms` keep their inventory state. Measures say what is bought to get there."""
+
     items: list[TargetItem] = field(default_factory=list)
     rooms: list[RoomEquipment] = field(default_factory=list)  # target state per room
     connectivity: Connectivity = field(default_factory=Connectivity)

@@ -35,6 +35,8 @@ import yaml
 from plans.model import CompetenceFramework, Land, Plan
 
 PACK_DIR = Path(__file__).with_name("rulepacks")
+# libyaml's loader when PyYAML has it: the pure-Python one takes about a second for the bundled packs.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SECTION_NAMES = tuple(f.name for f in fields(Plan) if f.name not in ("id", "title", "schema_version", "programme", "adopted_on"))
 
 V = TypeVar("V")
@@ -242,7 +244,7 @@ def load_directory(directory: Path) -> dict[tuple[str, str], RulePack]:
     for path in sorted(directory.glob("*.yaml")):
         origin = path.name
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
         except yaml.YAMLError as exc:
             raise RulePackError(origin, "", f"not valid YAML: {exc}") from exc
         if not isinstance(data, dict):
@@ -264,9 +266,14 @@ def parse_pack(data: Mapping[str, Any], origin: str = "<pack>", bases: Mapping[t
     return _Parser(origin, merged).pack()
 
 
-def _raw_bundled(key: tuple[str, str]) -> dict:
+@functools.cache
+def _raw_bundled_cached(key: tuple[str, str]) -> dict:
     pack_id, version = key
-    return yaml.safe_load((PACK_DIR / f"{pack_id}.v{version}.yaml").read_text(encoding="utf-8"))
+    return yaml.load((PACK_DIR / f"{pack_id}.v{version}.yaml").read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+
+
+def _raw_bundled(key: tuple[str, str]) -> dict:
+    return copy.deepcopy(_raw_bundled_cached(key))
 
 
 def _resolve_extends(data: dict, origin: str, bases: Mapping[tuple[str, str], Mapping], seen: tuple) -> dict:

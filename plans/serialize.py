@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import types
 import typing
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from plans.model import SCHEMA_VERSION, Carrier, Plan
@@ -41,14 +43,20 @@ class PlanFormatError(ValueError):
         where = path or "(document)"
         super().__init__(f"{where}: {message_en}")
 
+    def within(self, segment: str) -> "PlanFormatError":
+        """The same error one level up: `segment` (a field name or "[3]") put in front of the path."""
+        return PlanFormatError(_prefix(segment, self.path), self.message_en, self.message_de)
+
 
 # ---------------------------------------------------------------- export
 
 
 def to_data(obj: Any) -> Any:
     """A dataclass tree as JSON-ready dicts, lists, strings, numbers, booleans and None."""
+    if isinstance(obj, (str, int, float, bool)) and not isinstance(obj, Enum) or obj is None:
+        return obj
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {name: to_data(getattr(obj, name)) for name in _field_names(type(obj))}
     if isinstance(obj, Enum):
         return obj.value
     if isinstance(obj, Decimal):
@@ -112,89 +120,156 @@ def _parse(text: str | bytes) -> Any:
 
 def from_data(cls: type[T], data: Any, path: str = "") -> T:
     """Build a dataclass of type `cls` from JSON data, checking every value's type."""
-    return _convert(cls, data, path)
+    try:
+        return _converter(cls)(data)
+    except PlanFormatError as error:
+        raise error.within(path) if path else error
 
 
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
+def _prefix(segment: str, path: str) -> str:
+    if not path:
+        return segment
+    return segment + path if path.startswith("[") else f"{segment}.{path}"
 
 
+def _fail(message_en: str, message_de: str) -> PlanFormatError:
+    return PlanFormatError("", message_en, message_de)
+
+
+# Converters are built once per type; a failing child raises with its own path and each parent
+# puts its segment in front, so that no path text is built for the values that are fine.
+@functools.cache
 @typing.no_type_check
-def _convert(tp: Any, value: Any, path: str) -> Any:
+def _converter(tp: Any) -> Callable[[Any], Any]:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(tp)
-        if value is None:
-            if type(None) in options:
-                return None
-            raise PlanFormatError(path, "must not be empty (null)", "darf nicht leer (null) sein")
-        (inner,) = [option for option in options if option is not type(None)]
-        return _convert(inner, value, path)
+        (inner,) = [option for option in typing.get_args(tp) if option is not type(None)]
+        convert_inner = _converter(inner)
+
+        def optional(value):
+            return None if value is None else convert_inner(value)
+
+        return optional
     if origin is list:
-        if not isinstance(value, list):
-            raise PlanFormatError(path, "must be a list", "muss eine Liste sein")
-        (inner,) = typing.get_args(tp)
-        return [_convert(inner, item, f"{path}[{index}]") for index, item in enumerate(value)]
+        convert_item = _converter(typing.get_args(tp)[0])
+
+        def list_of(value):
+            if not isinstance(value, list):
+                raise _fail("must be a list", "muss eine Liste sein")
+            result = []
+            for index, item in enumerate(value):
+                try:
+                    result.append(convert_item(item))
+                except PlanFormatError as error:
+                    raise error.within(f"[{index}]") from None
+            return result
+
+        return list_of
     if origin is dict:
-        if not isinstance(value, dict):
-            raise PlanFormatError(path, "must be an object", "muss ein Objekt sein")
-        _, inner = typing.get_args(tp)
-        return {key: _convert(inner, item, _join(path, key)) for key, item in value.items()}
+        convert_value = _converter(typing.get_args(tp)[1])
+
+        def dict_of(value):
+            if not isinstance(value, dict):
+                raise _fail("must be an object", "muss ein Objekt sein")
+            result = {}
+            for key, item in value.items():
+                try:
+                    result[key] = convert_value(item)
+                except PlanFormatError as error:
+                    raise error.within(str(key)) from None
+            return result
+
+        return dict_of
     if dataclasses.is_dataclass(tp):
-        return _convert_dataclass(tp, value, path)
+        return _dataclass_converter(tp)
     if isinstance(tp, type) and issubclass(tp, Enum):
-        allowed = [member.value for member in tp]
-        if value not in allowed:
-            shown = ", ".join(allowed)
-            raise PlanFormatError(
-                path, f"unknown value {value!r}; allowed: {shown}", f"unbekannter Wert {value!r}; erlaubt: {shown}"
-            )
-        return tp(value)
-    if tp is Decimal:
-        return _decimal(value, path)
-    if tp is dt.date:
-        if isinstance(value, str):
+        members = {member.value: member for member in tp}
+        shown = ", ".join(members)
+
+        def enum(value):
+            if isinstance(value, str) and value in members:
+                return members[value]
+            raise _fail(f"unknown value {value!r}; allowed: {shown}", f"unbekannter Wert {value!r}; erlaubt: {shown}")
+
+        return enum
+    simple = {Decimal: _decimal, dt.date: _date, bool: _bool, int: _int, str: _str}
+    if tp in simple:
+        return simple[tp]
+    raise TypeError(f"plans.serialize cannot convert {tp!r}")  # a model bug, not bad input
+
+
+def _dataclass_converter(cls: Any) -> Callable[[Any], Any]:
+    hints = typing.get_type_hints(cls)
+    names = _field_names(cls)
+    converters: dict[str, Callable[[Any], Any]] = {}
+
+    def convert(value):
+        if not isinstance(value, dict):
+            raise _fail("must be an object", "muss ein Objekt sein")
+        if not converters:  # filled on first use: nested dataclasses may refer to each other
+            converters.update({name: _converter(hints[name]) for name in names})
+        kwargs = {}
+        for key, item in value.items():
+            if key not in converters:
+                raise PlanFormatError(str(key), "unknown field", "unbekanntes Feld")
+            if item is None and not _optional(hints[key]):
+                raise PlanFormatError(key, "must not be empty (null)", "darf nicht leer (null) sein")
             try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise PlanFormatError(path, "must be a date (YYYY-MM-DD)", "muss ein Datum sein (JJJJ-MM-TT)")
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise PlanFormatError(path, "must be true or false", "muss true oder false sein")
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise PlanFormatError(path, "must be a whole number", "muss eine ganze Zahl sein")
-    if tp is str:
-        if isinstance(value, str):
-            return value
-        raise PlanFormatError(path, "must be text", "muss Text sein")
-    raise TypeError(f"plans.serialize cannot convert {tp!r} at {path}")  # a model bug, not bad input
+                kwargs[key] = converters[key](item)
+            except PlanFormatError as error:
+                raise error.within(key) from None
+        return cls(**kwargs)
+
+    return convert
 
 
-def _decimal(value: Any, path: str) -> Decimal:
+@functools.cache
+def _optional(tp: Any) -> bool:
+    return typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in typing.get_args(tp)
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _fail("must be a date (YYYY-MM-DD)", "muss ein Datum sein (JJJJ-MM-TT)")
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _fail("must be true or false", "muss true oder false sein")
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _fail("must be a whole number", "muss eine ganze Zahl sein")
+
+
+def _str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise _fail("must be text", "muss Text sein")
+
+
+def _decimal(value: Any) -> Decimal:
     # Strings are the written form; plain JSON numbers are accepted too (parsed without float).
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise PlanFormatError(path, "must be a number (as text, e.g. \"12.50\")", "muss eine Zahl sein (als Text, z. B. \"12.50\")")
+        raise _fail("must be a number (as text, e.g. \"12.50\")", "muss eine Zahl sein (als Text, z. B. \"12.50\")")
     try:
         number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
     except InvalidOperation:
         number = None
     if number is None or not number.is_finite():
-        raise PlanFormatError(path, f"{value!r} is not a number", f"{value!r} ist keine Zahl")
+        raise _fail(f"{value!r} is not a number", f"{value!r} ist keine Zahl")
     return number
 
 
-def _convert_dataclass(cls: Any, value: Any, path: str) -> Any:
-    if not isinstance(value, dict):
-        raise PlanFormatError(path, "must be an object", "muss ein Objekt sein")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = [key for key in value if key not in fields]
-    if unknown:
-        key = unknown[0]
-        raise PlanFormatError(_join(path, str(key)), "unknown field", "unbekanntes Feld")
-    kwargs = {name: _convert(hints[name], value[name], _join(path, name)) for name in fields if name in value}
-    return cls(**kwargs)
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+

@@ -327,8 +327,19 @@ def test_nrw_carrier_with_tablets_above_the_cap():
     assert (school_a.scope, school_a.limit_share, school_a.allowed, school_a.excess) == ("school", D("44342.70"), D("44342.70"), D("27655.80"))
     assert school_b.excess == 0 and not school_b.exceeded
     assert not school_c.applies and school_c.excess == 0
-    # School A alone: eligible 221,713.50 - 27,655.80 = 194,057.70; funding 90% = 174,651.93.
-    assert (result.schools[0].money.eligible, result.schools[0].money.funding) == (D("194057.70"), D("174651.93"))
+    # School A alone: eligible 221,713.50 - 27,655.80 = 194,057.70; funding 90% = 174,651.93;
+    # own share 194,057.70 - 174,651.93 = 19,405.77, plus the excess 27,655.80 = 47,061.57.
+    # B: all 55,944.81 eligible; 90% = 50,350.329 -> 50,350.33; own 5,594.48.
+    # C: 112,500.00; 90% = 101,250.00; own 11,250.00.
+    assert [(s.money.eligible, s.money.funding, s.money.own_share_eligible, s.money.own_total) for s in result.schools] == [
+        (D("194057.70"), D("174651.93"), D("19405.77"), D("47061.57")),
+        (D("55944.81"), D("50350.33"), D("5594.48"), D("5594.48")),
+        (D("112500.00"), D("101250.00"), D("11250.00"), D("11250.00")),
+    ]
+    # The budget is the carrier's: a school under NRW's allocated formula has none of its own.
+    assert all(s.budget.total is None and s.budget.missing_parameters == ["allocated_budget"] for s in result.schools)
+    # B's planning costs follow the networking they belong to (NRW pillar IT-Grundstruktur).
+    assert [line.pillar for line in result.schools[1].lines] == ["it_basic", "mobile_devices", "it_basic"]
 
 
 def test_nrw_cap_under_bb_when_that_is_more_favourable():

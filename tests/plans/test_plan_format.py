@@ -115,3 +115,16 @@ def test_competence_codes():
     assert MKR_NRW.area("mkr.2.1").name_de == "Informieren und Recherchieren"
     assert len(KMK_2016.areas) == 6 and len(MKR_NRW.areas) == 6
     assert framework("by_medienbildung").knows("irgendein Bereich")
+
+
+def test_plans_never_imports_the_web_app():
+    import ast
+    from pathlib import Path
+
+    import plans
+
+    for path in Path(plans.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not any(name.split(".")[0] == "schoolcloud" for name in names), path
