@@ -32,7 +32,7 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 
-from plans.model import CompetenceFramework, Land, Plan
+from plans.model import CompetenceFramework, Land, Measure, Plan
 
 PACK_DIR = Path(__file__).with_name("rulepacks")
 # libyaml's loader when PyYAML has it: the pure-Python one takes about a second for the bundled packs.
@@ -182,6 +182,8 @@ class RulePack:
     recommended_sections: Sourced[tuple[str, ...]]
     note: str = ""
     origin: str = ""
+    # Fields of plans.model.Measure every measure must fill under this pack (e.g. SH: start).
+    required_measure_fields: Sourced[tuple[str, ...]] = UNKNOWN
 
     def category(self, category_id: str) -> Category | None:
         return self.categories.get(category_id)
@@ -331,8 +333,9 @@ def _join(path: str, key: str) -> str:
 
 _PACK_KEYS = {
     "id", "version", "abstract", "programme", "name_de", "name_en", "land", "period", "sources", "pillars",
-    "categories", "funding", "caps", "budget", "framework", "deadlines", "sections", "note",
+    "categories", "funding", "caps", "budget", "framework", "deadlines", "sections", "note", "measure_fields",
 }
+MEASURE_FIELDS = tuple(f.name for f in fields(Measure))
 _SOURCED_KEYS = {"value", "source", "status", "note", "parameter"}
 _WEIGHT_GROUPS = ("general", "grundschule", "vocational_full_time", "vocational_part_time")
 
@@ -408,6 +411,7 @@ class _Parser:
             recommended_sections=self.sections(data["sections"], "recommended"),
             note=_text(data, "note", self.origin, "", required=False),
             origin=self.origin,
+            required_measure_fields=self.sourced(data.get("measure_fields"), "measure_fields", self.measure_field_list),
         )
 
     # -- values
@@ -502,6 +506,11 @@ class _Parser:
         for index, name in enumerate(value):
             if name not in SECTION_NAMES:
                 raise self.fail(f"{path}[{index}]", f"unknown section {name!r}; sections: {', '.join(SECTION_NAMES)}")
+        return tuple(value)
+
+    def measure_field_list(self, value: Any, path: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(name in MEASURE_FIELDS for name in value):
+            raise self.fail(path, f"must be a list of measure fields: {', '.join(MEASURE_FIELDS)}")
         return tuple(value)
 
     # -- parts

@@ -483,6 +483,10 @@ def _check_measures(measures: list[Measure], pack: RulePack, found: _Findings, k
             found.warning("measure.start.outside_period", f"{path}.start", "Der Beginn liegt außerhalb der Laufzeit.",
                           "The start is outside the programme's term.", pack.period_end)
         _check_amounts(measure, path, found)
+        for name in pack.required_measure_fields.value or ():
+            if getattr(measure, name) in (None, ""):
+                found.error(f"measure.{name}.missing", f"{path}.{name}", f"{pack.name_de} verlangt für jede Maßnahme: {name}.",
+                            f"{pack.name_en} requires for every measure: {name}.", pack.required_measure_fields)
         _check_room_ref(measure.room_id, known_rooms, f"{path}.room_id", found)
         if measure.target_item_id and known_targets is not None and measure.target_item_id not in known_targets:
             found.warning("measure.target_item.unknown", f"{path}.target_item_id", f"Soll-Ausstattung {measure.target_item_id} gibt es nicht.",

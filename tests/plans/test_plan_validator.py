@@ -233,6 +233,15 @@ def test_approximate_and_unknown_values_are_told():
     assert [f.path for f in codes["measure.category.unknown"]] == ["measures[5].category", "measures[6].category"]
 
 
+def test_schleswig_holstein_wants_a_start_date_per_measure():
+    plan = niedersachsen_school()
+    plan.programme = FundingProgramme("dp1-sh", "1")
+    plan.measures[0].start = dt.date(2022, 3, 1)
+    missing = [f for f in validate_plan(plan, today=DAY) if f.code == "measure.start.missing"]
+    assert [f.path for f in missing] == [f"measures[{i}].start" for i in range(1, 8)]
+    assert missing[0].severity is Severity.ERROR and "medienberatung.iqsh.de" in missing[0].source
+
+
 def test_deadlines_passed_are_info():
     findings = validate_plan(niedersachsen_school(), today=dt.date(2024, 6, 1))
     passed = [f for f in findings if f.code == "deadline.passed"]

@@ -33,7 +33,7 @@ def test_bundled_packs():
     ids = {pack.id for pack in available_packs()}
     assert {"dp1-ni", "dp1-nw", "dp1-by", "dp1-bw", "dp1-he", "dp2"} <= ids
     assert "dp1-federal" not in ids  # a base, not offered for plans
-    assert {pack.land for pack in available_packs() if pack.programme == "dp1"} == {Land.NI, Land.NW, Land.BY, Land.BW, Land.HE}
+    assert {pack.land for pack in available_packs() if pack.programme == "dp1"} == {Land.NI, Land.NW, Land.BY, Land.BW, Land.HE, Land.SH}
 
 
 @pytest.mark.parametrize("pack", available_packs(include_abstract=True), ids=lambda p: p.id)
@@ -113,6 +113,16 @@ def test_other_lands():
     assert by.funding.funding_rate.value is None and by.funding.funding_rate.parameter == "funding_rate"
 
 
+def test_schleswig_holstein_leaves_the_rate_open():
+    pack = load_pack("dp1-sh")
+    assert pack.land is Land.SH and pack.mobile_cap.per_school_amount.value == Decimal("25000.00")
+    assert pack.funding.own_share.value is None and "15%" in pack.funding.own_share.note
+    assert pack.deadlines["application"].date.value == dt.date(2022, 12, 31)
+    assert "training" in pack.required_sections.value
+    assert pack.required_measure_fields.value == ("start",)
+    assert load_pack("dp1-ni").required_measure_fields.value is None
+
+
 def test_digitalpakt_2_marks_its_open_values():
     pack = load_pack("dp2")
     assert pack.period_start.value == dt.date(2026, 1, 1)
@@ -159,6 +169,7 @@ def _ni_data() -> dict:
         (lambda d: d.__setitem__("land", "XX"), "land", "unknown Land"),
         (lambda d: d["deadlines"]["application"]["date"].__setitem__("value", "31.07.2022"), "deadlines.application.date.value", "YYYY-MM-DD"),
         (lambda d: d.__setitem__("sources", {"x": "ftp://example"}), "sources.x", "http(s) URL"),
+        (lambda d: d.__setitem__("measure_fields", {"value": ["colour"], "status": "known", "source": "ni_grant"}), "measure_fields.value", "measure fields"),
     ],
 )
 def test_broken_packs_are_refused_with_the_key_path(mutate, path, fragment):
