@@ -12,6 +12,8 @@ from tests.support.axe import WCAG_TAGS, describe, scan
 from tests.support.chromium import Watch, browser, login  # noqa: F401  (browser: session fixture)
 from tests.support.courses import course_world
 from tests.support.data import PASSWORD
+from tests.support.files import api_client, upload
+from tests.test_courses_blocks import EVIL, course_root, png_bytes
 
 PHONE_320 = {"width": 320, "height": 640}
 
@@ -34,6 +36,14 @@ async def world(app):
                                  publish_at=datetime.now(timezone.utc) - timedelta(hours=1))
     await Lesson.create(school=world.school, course=world.course, position=2, title="Entwurf", by_week=True,
                         date=date(2026, 3, 23))
+    async with api_client(app.base_url, world.teacher) as http:
+        root = await course_root(http, world.course.id)
+        image = (await upload(http, root, "Torte.png", png_bytes())).json()
+        sheet = (await upload(http, root, "Blatt.txt", b"Aufgabe")).json()
+        for body in ({"kind": "text", "text": EVIL}, {"kind": "image", "node_id": image["id"], "title": "Torte"},
+                     {"kind": "file", "node_id": sheet["id"]}, {"kind": "link", "url": "https://example.org"},
+                     {"kind": "task", "task_id": 3}):
+            assert (await http.post(f"/api/v1/lessons/{lesson.id}/blocks", json=body)).status_code == 201
     return {"world": world, "ids": {"course_id": world.course.id, "lesson_id": lesson.id}}
 
 
@@ -77,6 +87,8 @@ async def test_page_is_accessible(app, world, tabs, name, path, who, status):
     response = await page.goto(f"{app.base_url}{path.format(**world['ids'])}")
     assert response is not None and response.status == status, f"{name}: answered {response and response.status}"
     await check_page(page, watch, name, status)
+    # The lesson's text carries scripts and event handlers: sanitised away, nothing ran.
+    assert await page.evaluate("() => window.__xss === undefined")
 
 
 async def test_new_lesson_form_with_errors_is_accessible(app, world, tabs):
@@ -89,3 +101,15 @@ async def test_new_lesson_form_with_errors_is_accessible(app, world, tabs):
     await page.locator(".field-error").first.wait_for()
     assert await page.locator("[aria-invalid=true]").count() >= 1
     await check_page(page, watch, "new lesson form with errors", 422)
+
+
+async def test_refused_block_form_is_accessible_and_keeps_the_input(app, world, tabs):
+    page, watch = await tabs("teacher")
+    await page.goto(f"{app.base_url}/courses/{world['ids']['course_id']}/lessons/{world['ids']['lesson_id']}")
+    await page.locator("details.add-block", has_text="Link").locator("summary").click()
+    await page.locator("#add-link-url").evaluate("input => { input.type = 'text'; input.value = 'javascript:alert(1)'; }")
+    await page.locator("#add-link-title").fill("Mein Link")
+    await page.locator("#add-link-url").evaluate("input => input.form.requestSubmit()")
+    await page.locator("#add-link-url-error").wait_for()
+    assert await page.locator("#add-link-title").input_value() == "Mein Link"
+    await check_page(page, watch, "lesson with a refused block form", 422)

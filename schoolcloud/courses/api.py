@@ -12,8 +12,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from schoolcloud.api.common import json_body
-from schoolcloud.courses import services, services_lessons
-from schoolcloud.courses.models import Lesson
+from schoolcloud.courses import services, services_blocks, services_lessons
+from schoolcloud.courses.models import Lesson, LessonBlock
 from schoolcloud.files.api import caller
 
 
@@ -25,7 +25,25 @@ def course_json(course) -> dict:
     return {"id": course.id, "name": course.name, "subject": course.subject, "school_year": course.school_year}
 
 
-def lesson_json(lesson: Lesson, *, full: bool = False) -> dict:
+def block_json(block: LessonBlock, usable: bool, lesson: Lesson) -> dict:
+    body = {"id": block.id, "kind": block.kind, "position": block.position, "title": block.title,
+            "text": block.text, "html": block.html, "url": block.url, "task_id": block.task_id,
+            "node": None, "file_url": None}
+    if block.node_id is not None and usable:
+        node = block.node
+        body["node"] = {"id": node.id, "kind": node.kind, "name": node.name, "size": node.size,
+                        "content_type": node.content_type}
+        body["file_url"] = f"/courses/{lesson.course_id}/lessons/{lesson.id}/blocks/{block.id}/file"
+    return body
+
+
+async def blocks_json(lesson: Lesson, course) -> list[dict]:
+    space_id = await services_blocks.course_space_id(course)
+    return [block_json(b, services_blocks.node_is_usable(b, space_id), lesson)
+            for b in await services_blocks.list_blocks(lesson)]
+
+
+def lesson_json(lesson: Lesson) -> dict:
     body = {"id": lesson.id, "course_id": lesson.course_id, "position": lesson.position, "title": lesson.title,
             "date": lesson.date.isoformat() if lesson.date else None, "by_week": lesson.by_week,
             "description": lesson.description, "publish_at": _time(lesson.publish_at),
@@ -70,7 +88,7 @@ async def lessons(request: Request) -> JSONResponse:
     user = await caller(request)
     body = await json_body(request)
     lesson = await services_lessons.create_lesson(user, request.path_params["course_id"], body)
-    return JSONResponse(lesson_json(lesson, full=True), status_code=201)
+    return JSONResponse(lesson_json(lesson), status_code=201)
 
 
 async def lesson_order(request: Request) -> JSONResponse:
@@ -106,9 +124,63 @@ async def lesson(request: Request) -> Response:
     if request.method == "PATCH":
         body = await json_body(request)
         updated = await services_lessons.update_lesson(user, lesson_id, body)
-        return JSONResponse(lesson_json(updated, full=True))
+        return JSONResponse(lesson_json(updated))
     view = await services_lessons.get_lesson(user, lesson_id)
-    return JSONResponse({**lesson_json(view.lesson, full=True), "may_edit": view.may_edit})
+    return JSONResponse({**lesson_json(view.lesson), "may_edit": view.may_edit,
+                         "blocks": await blocks_json(view.lesson, view.course)})
+
+
+async def blocks(request: Request) -> JSONResponse:
+    """
+    summary: Add a content block (POST {"kind" text|file|folder|image|link|task, "text"? Markdown,
+      "url"? http(s), "node_id"? a file or folder of the course space, "title"? label or image description,
+      "task_id"?}); the course's editors. Text is rendered and sanitised (scripts, event handlers and
+      javascript URLs removed).
+    responses:
+      201: {description: The block.}
+      403: {description: Not an editor of the course.}
+      404: {description: No such lesson for the caller.}
+      422: {description: Invalid fields; nothing was saved.}
+    """
+    user = await caller(request)
+    body = await json_body(request)
+    block = await services_blocks.add_block(user, request.path_params["lesson_id"], body)
+    await block.fetch_related("lesson", "node")
+    return JSONResponse(block_json(block, True, block.lesson), status_code=201)
+
+
+async def block_order(request: Request) -> JSONResponse:
+    """
+    summary: Reorder a lesson's blocks (PUT {"block_ids" - every block of the lesson once, in the new order}).
+    responses:
+      200: {description: "{items: [block]} in the new order."}
+      422: {description: The list does not name every block exactly once.}
+    """
+    user = await caller(request)
+    body = await json_body(request)
+    await services_blocks.reorder_blocks(user, request.path_params["lesson_id"], body.get("block_ids") or [])
+    view = await services_lessons.get_lesson(user, request.path_params["lesson_id"])
+    return JSONResponse({"items": await blocks_json(view.lesson, view.course)})
+
+
+async def block(request: Request) -> Response:
+    """
+    summary: Change a block's content (PATCH with the fields of POST for its kind) or remove it (DELETE).
+    responses:
+      200: {description: The block.}
+      204: {description: Removed (its file stays in the course space).}
+      403: {description: Not an editor of the course.}
+      422: {description: Invalid fields; the block is unchanged.}
+    """
+    user = await caller(request)
+    block_id = request.path_params["block_id"]
+    if request.method == "DELETE":
+        await services_blocks.delete_block(user, block_id)
+        return Response(status_code=204)
+    body = await json_body(request)
+    updated = await services_blocks.update_block(user, block_id, body)
+    await updated.fetch_related("lesson", "node")
+    return JSONResponse(block_json(updated, True, updated.lesson))
 
 
 routes = [
@@ -117,4 +189,7 @@ routes = [
     Route("/courses/{course_id:int}/lessons", lessons, methods=["POST"]),
     Route("/courses/{course_id:int}/lessons/order", lesson_order, methods=["PUT"]),
     Route("/lessons/{lesson_id:int}", lesson, methods=["GET", "PATCH", "DELETE"]),
+    Route("/lessons/{lesson_id:int}/blocks", blocks, methods=["POST"]),
+    Route("/lessons/{lesson_id:int}/blocks/order", block_order, methods=["PUT"]),
+    Route("/lesson-blocks/{block_id:int}", block, methods=["PATCH", "DELETE"]),
 ]

@@ -7,11 +7,12 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from schoolcloud.auth.current import page
-from schoolcloud.courses import services_lessons
+from schoolcloud.courses import hooks, services_blocks, services_lessons
 from schoolcloud.courses.display import HELPERS
 from schoolcloud.courses.routes import field_errors
 from schoolcloud.courses.validation import local_input, week_input
-from schoolcloud.files.routes import actor, back, notify, refused, take_notice
+from schoolcloud.files import spaces
+from schoolcloud.files.routes import actor, back, human_size, notify, refused, take_notice
 from schoolcloud.web.csrf import checked_form
 from schoolcloud.web.errors import AppError, ValidationError
 from schoolcloud.web.i18n import gettext_ as _
@@ -27,13 +28,26 @@ def lesson_values(lesson) -> dict:
             "publish": mode, "publish_at": local_input(lesson.publish_at)}
 
 
-async def render_lesson(request: Request, *, values=None, errors=None, status_code: int = 200):
+def block_values(block) -> dict:
+    return {"text": block.text, "url": block.url, "title": block.title, "node_id": block.node_id or "",
+            "task_id": block.task_id or ""}
+
+
+async def render_lesson(request: Request, *, values=None, errors=None, block_form=None, status_code: int = 200):
+    """The lesson page; ``block_form`` = (form id, values, errors) brings a refused block form back."""
     user = actor(request)
     params = request.path_params
     view = await services_lessons.get_lesson(user, params["lesson_id"], course_id=params["course_id"])
+    blocks = await services_blocks.list_blocks(view.lesson)
+    space_id = await services_blocks.course_space_id(view.course)
+    tasks = await hooks.tasks_named(user, view.course, [b.task_id for b in blocks if b.task_id])
     return render(request, "courses/lesson.html", status_code=status_code, page_title=view.lesson.title,
                   view=view, lesson=view.lesson, course=view.course, now=services_lessons.now(),
                   values=values or lesson_values(view.lesson), errors=errors or {},
+                  blocks=[(b, services_blocks.node_is_usable(b, space_id)) for b in blocks], tasks=tasks,
+                  picker=await services_blocks.picker_entries(view.course) if view.may_edit else [],
+                  block_form=block_form or ("", {}, {}), human_size=human_size, block_values=block_values,
+                  files_root_id=(await spaces.root_of(await spaces.course_space(view.course))).id,
                   notice=take_notice(request), **HELPERS)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from schoolcloud.accounts.models import Course, Role, User
 from schoolcloud.files.permissions import is_course_pupil
-from schoolcloud.web.errors import NotFound
+from schoolcloud.web.errors import Forbidden, NotFound
 
 
 @dataclass
@@ -59,8 +59,6 @@ async def get_course(user: User, course_id) -> CourseView:
 
 async def editable_course(user: User, course_id) -> Course:
     """The course if the user may change its lessons: 404 if they cannot see it, 403 if they only see it."""
-    from schoolcloud.web.errors import Forbidden
-
     view = await get_course(user, course_id)
     if not view.may_edit:
         raise Forbidden()

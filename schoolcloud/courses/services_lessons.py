@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from tortoise.expressions import Q
-from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
 from schoolcloud.accounts.models import Course, Role, User
+from schoolcloud.courses import ordering
 from schoolcloud.courses import validation as check
 from schoolcloud.courses.models import Lesson
 from schoolcloud.courses.services import CourseView, editable_course, get_course, may_edit_course, school_of
@@ -116,10 +116,9 @@ async def create_lesson(user: User, course_id, data) -> Lesson:
     course = await editable_course(user, course_id)
     fields = read_lesson(data)
     async with in_transaction() as conn:
-        last = await Lesson.filter(course_id=course.id).using_db(conn).annotate(top=Max("position")) \
-            .first().values_list("top", flat=True)
-        lesson = await Lesson.create(using_db=conn, school_id=course.school_id, course=course,
-                                     position=(last or 0) + 1, created_by=user, **fields)
+        lesson = await Lesson.create(using_db=conn, school_id=course.school_id, course=course, created_by=user,
+                                     position=await ordering.next_position(Lesson, conn, course_id=course.id),
+                                     **fields)
     await audit.record("courses.lesson_create", actor=user, school_id=course.school_id, target_type="lesson",
                        target_id=lesson.id, details={"course": course.id})
     return lesson
@@ -144,29 +143,17 @@ async def delete_lesson(user: User, lesson_id, *, course_id=None) -> None:
                        target_type="lesson", target_id=view.lesson.id, details={"course": view.course.id})
 
 
+def _order_refused() -> AppError:
+    return AppError("invalid_order", N_("The order must list every lesson of the course exactly once."), status=422)
+
+
 async def reorder_lessons(user: User, course_id, ordered_ids) -> list[Lesson]:
     """Put the course's lessons in the given order; the list must name each of them exactly once."""
     course = await editable_course(user, course_id)
-    try:
-        wanted = [int(i) for i in ordered_ids]
-    except (TypeError, ValueError):
-        wanted = None
-    async with in_transaction() as conn:
-        existing = await Lesson.filter(course_id=course.id).using_db(conn).values_list("id", flat=True)
-        if wanted is None or len(wanted) != len(set(wanted)) or set(wanted) != set(existing):
-            raise AppError("invalid_order", N_("The order must list every lesson of the course exactly once."),
-                           status=422)
-        for position, lesson_id in enumerate(wanted, start=1):
-            await Lesson.filter(id=lesson_id).using_db(conn).update(position=position)
+    await ordering.reorder(Lesson, ordered_ids, _order_refused(), course_id=course.id)
     return await Lesson.filter(course_id=course.id).order_by("position", "id")
 
 
 async def move_lesson(user: User, lesson_id, step: int, *, course_id=None) -> None:
-    """One place up (step -1) or down (+1); at either end nothing changes."""
     view = await editable_lesson(user, lesson_id, course_id=course_id)
-    ids = await Lesson.filter(course_id=view.course.id).order_by("position", "id").values_list("id", flat=True)
-    index = ids.index(view.lesson.id)
-    other = index + step
-    if 0 <= other < len(ids):
-        ids[index], ids[other] = ids[other], ids[index]
-        await reorder_lessons(user, view.course.id, ids)
+    await ordering.move(Lesson, view.lesson.id, step, _order_refused(), course_id=view.course.id)
