@@ -25,6 +25,8 @@ PAGES = [
     ("course, pupil", "/courses/{course_id}", "pupil", 200),
     ("lesson with edit form, teacher", "/courses/{course_id}/lessons/{lesson_id}", "teacher", 200),
     ("lesson, pupil", "/courses/{course_id}/lessons/{lesson_id}", "pupil", 200),
+    ("lessons shared by colleagues, teacher", "/courses/shared", "colleague", 200),
+    ("shared lesson with copy form, colleague", "/courses/{course_id}/lessons/{lesson_id}", "colleague", 200),
 ]
 
 
@@ -32,7 +34,7 @@ PAGES = [
 async def world(app):
     world = await course_world()
     lesson = await Lesson.create(school=world.school, course=world.course, position=1, title="Brüche",
-                                 description="Erweitern und kürzen", date=date(2026, 3, 16),
+                                 description="Erweitern und kürzen", date=date(2026, 3, 16), shared=True,
                                  publish_at=datetime.now(timezone.utc) - timedelta(hours=1))
     await Lesson.create(school=world.school, course=world.course, position=2, title="Entwurf", by_week=True,
                         date=date(2026, 3, 23))

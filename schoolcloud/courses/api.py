@@ -12,9 +12,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from schoolcloud.api.common import json_body
-from schoolcloud.courses import services, services_blocks, services_lessons
+from schoolcloud.courses import services, services_blocks, services_copy, services_lessons
 from schoolcloud.courses.models import Lesson, LessonBlock
-from schoolcloud.files.api import caller
+from schoolcloud.files import tree
+from schoolcloud.files.api import caller, files_context
 
 
 def _time(value) -> str | None:
@@ -124,6 +125,8 @@ async def lesson(request: Request) -> Response:
     if request.method == "PATCH":
         body = await json_body(request)
         updated = await services_lessons.update_lesson(user, lesson_id, body)
+        if "shared" in body:
+            updated = await services_lessons.set_shared(user, lesson_id, body["shared"] is True)
         return JSONResponse(lesson_json(updated))
     view = await services_lessons.get_lesson(user, lesson_id)
     return JSONResponse({**lesson_json(view.lesson), "may_edit": view.may_edit,
@@ -183,6 +186,57 @@ async def block(request: Request) -> Response:
     return JSONResponse(block_json(updated, True, updated.lesson))
 
 
+async def copy_lesson(request: Request) -> JSONResponse:
+    """
+    summary: Copy a lesson into a course the caller edits (POST {"course_id"}); from their own courses, or
+      a lesson a colleague shared or published to the library. The copy is a draft; its files are copied
+      into the target course space.
+    responses:
+      201: {description: The new lesson.}
+      403: {description: Pupils, or a course the caller only attends.}
+      404: {description: No such lesson or target course for the caller.}
+      507: {description: The target course space has not enough room.}
+    """
+    user = await caller(request)
+    body = await json_body(request)
+    copy = await services_copy.copy_lesson(files_context(request), user, request.path_params["lesson_id"],
+                                           body.get("course_id"))
+    return JSONResponse(lesson_json(copy), status_code=201)
+
+
+async def copy_course(request: Request) -> JSONResponse:
+    """
+    summary: Copy every lesson of a course the caller edits into another course they edit (POST
+      {"course_id"}) or into a new course of the next school year (POST {"next_year" - true}).
+    responses:
+      201: {description: "{course, lessons: [lesson]} - the target course and the new lessons (drafts)."}
+      403: {description: Not an editor of the course.}
+      404: {description: No such course for the caller.}
+      422: {description: No or the same target course.}
+    """
+    user = await caller(request)
+    body = await json_body(request)
+    course, made = await services_copy.copy_course(files_context(request), user, request.path_params["course_id"],
+                                                   target_course_id=body.get("course_id"),
+                                                   next_year=body.get("next_year") is True)
+    return JSONResponse({"course": course_json(course), "lessons": [lesson_json(le) for le in made]},
+                        status_code=201)
+
+
+async def shared_lessons(request: Request) -> JSONResponse:
+    """
+    summary: Lessons colleagues of the caller's school shared (teachers and school admins), newest first, paged.
+    responses:
+      200: {description: "{items: [lesson with course], offset, limit, has_more}"}
+      403: {description: Pupils.}
+    """
+    user = await caller(request)
+    offset, limit = tree.page_bounds(request.query_params.get("offset"), request.query_params.get("limit"), 50)
+    lessons, has_more = await services_lessons.list_shared(user, offset=offset, limit=limit)
+    return JSONResponse({"items": [{**lesson_json(le), "course": course_json(le.course)} for le in lessons],
+                         "offset": offset, "limit": limit, "has_more": has_more})
+
+
 routes = [
     Route("/my-courses", courses),
     Route("/courses/{course_id:int}/lessons", course, methods=["GET"]),
@@ -192,4 +246,7 @@ routes = [
     Route("/lessons/{lesson_id:int}/blocks", blocks, methods=["POST"]),
     Route("/lessons/{lesson_id:int}/blocks/order", block_order, methods=["PUT"]),
     Route("/lesson-blocks/{block_id:int}", block, methods=["PATCH", "DELETE"]),
+    Route("/lessons/{lesson_id:int}/copy", copy_lesson, methods=["POST"]),
+    Route("/courses/{course_id:int}/copy", copy_course, methods=["POST"]),
+    Route("/shared-lessons", shared_lessons),
 ]

@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from schoolcloud.auth.current import page
-from schoolcloud.courses import hooks, services, services_lessons
+from schoolcloud.courses import hooks, services, services_copy, services_lessons
 from schoolcloud.courses.display import HELPERS
 from schoolcloud.files import spaces
 from schoolcloud.files.routes import actor, back, notify, take_notice
 from schoolcloud.web.csrf import checked_form
-from schoolcloud.web.errors import ValidationError
+from schoolcloud.web.errors import AppError, ValidationError
 from schoolcloud.web.i18n import current_locale
 from schoolcloud.web.i18n import gettext_ as _
 from schoolcloud.web.templating import render
@@ -41,7 +41,15 @@ async def render_course(request: Request, course_id, *, values=None, errors=None
                   view=view, course=view.course, lessons=lessons, files_root_id=root.id,
                   now=services_lessons.now(), sections=await hooks.sections_for(user, view),
                   values=values or {"publish": "draft"}, errors=errors or {}, notice=take_notice(request),
-                  **HELPERS)
+                  copy_targets=[c for c in await services_copy.copy_targets(user) if c.id != view.course.id]
+                  if view.may_edit else [], next_year=next_year(view.course.school_year), **HELPERS)
+
+
+def next_year(school_year: str) -> str | None:
+    try:
+        return services_copy.next_school_year(school_year)
+    except AppError:
+        return None
 
 
 @page

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from schoolcloud.auth.current import page
-from schoolcloud.courses import hooks, services_blocks, services_lessons
+from schoolcloud.courses import hooks, services_blocks, services_copy, services_lessons
 from schoolcloud.courses.display import HELPERS
 from schoolcloud.courses.routes import field_errors
 from schoolcloud.courses.validation import local_input, week_input
@@ -48,7 +48,7 @@ async def render_lesson(request: Request, *, values=None, errors=None, block_for
                   picker=await services_blocks.picker_entries(view.course) if view.may_edit else [],
                   block_form=block_form or ("", {}, {}), human_size=human_size, block_values=block_values,
                   files_root_id=(await spaces.root_of(await spaces.course_space(view.course))).id,
-                  notice=take_notice(request), **HELPERS)
+                  copy_targets=await services_copy.copy_targets(user), notice=take_notice(request), **HELPERS)
 
 
 @page

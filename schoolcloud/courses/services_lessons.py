@@ -106,8 +106,6 @@ def read_lesson(data, *, partial: bool = False) -> dict:
     given, publish_at = check.publication(data.get("publish"), data.get("publish_at"), errors, now())
     if given:
         fields["publish_at"] = publish_at
-    if "shared" in data:
-        fields["shared"] = data.get("shared") in (True, "1", "on", "true")
     errors.raise_if_any()
     return fields
 
@@ -157,3 +155,24 @@ async def reorder_lessons(user: User, course_id, ordered_ids) -> list[Lesson]:
 async def move_lesson(user: User, lesson_id, step: int, *, course_id=None) -> None:
     view = await editable_lesson(user, lesson_id, course_id=course_id)
     await ordering.move(Lesson, view.lesson.id, step, _order_refused(), course_id=view.course.id)
+
+
+async def set_shared(user: User, lesson_id, shared: bool, *, course_id=None) -> Lesson:
+    """Share a lesson with the colleagues of the school (they may view and copy it), or stop sharing."""
+    view = await editable_lesson(user, lesson_id, course_id=course_id)
+    view.lesson.shared = bool(shared)
+    await view.lesson.save(update_fields=["shared", "updated_at"])
+    await audit.record("courses.lesson_share" if shared else "courses.lesson_unshare", actor=user,
+                       school_id=view.course.school_id, target_type="lesson", target_id=view.lesson.id)
+    return view.lesson
+
+
+async def list_shared(user: User, *, offset: int = 0, limit: int = 50) -> tuple[list[Lesson], bool]:
+    """Lessons shared with colleagues in the user's school, newest change first (teachers and school
+    admins only; one query on the (school, shared) index). Returns (page, has_more)."""
+    school_id = school_of(user)
+    if user.role not in (Role.TEACHER, Role.SCHOOL_ADMIN):
+        raise Forbidden()
+    rows = await Lesson.filter(school_id=school_id, shared=True).select_related("course", "created_by") \
+        .order_by("-updated_at", "-id").offset(offset).limit(limit + 1)
+    return rows[:limit], len(rows) > limit
