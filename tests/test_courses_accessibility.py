@@ -16,6 +16,10 @@ from tests.support.files import api_client, upload
 from tests.test_courses_blocks import EVIL, course_root, png_bytes
 
 PHONE_320 = {"width": 320, "height": 640}
+# Names the elements sticking out of the window, so a failing reflow check says what to fix.
+WIDE_ELEMENTS = """() => [...document.querySelectorAll('main *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth)
+  .map(e => `${e.tagName}.${e.className}#${e.id}`).slice(0, 8)"""
 
 # (name, path, who, expected status); paths name {course_id} and {lesson_id}.
 PAGES = [
@@ -27,6 +31,9 @@ PAGES = [
     ("lesson, pupil", "/courses/{course_id}/lessons/{lesson_id}", "pupil", 200),
     ("lessons shared by colleagues, teacher", "/courses/shared", "colleague", 200),
     ("shared lesson with copy form, colleague", "/courses/{course_id}/lessons/{lesson_id}", "colleague", 200),
+    ("library with results, copy and publish forms, teacher", "/library?subject=Mathematik", "teacher", 200),
+    ("library, empty result, colleague", "/library?keyword=nichts", "colleague", 200),
+    ("library refused to pupils", "/library", "pupil", 403),
 ]
 
 
@@ -46,6 +53,11 @@ async def world(app):
                      {"kind": "file", "node_id": sheet["id"]}, {"kind": "link", "url": "https://example.org"},
                      {"kind": "task", "task_id": 3}):
             assert (await http.post(f"/api/v1/lessons/{lesson.id}/blocks", json=body)).status_code == 201
+        for body in ({"kind": "lesson", "lesson_id": lesson.id, "keywords": "Brüche, Pizza", "licence": "cc-by"},
+                     {"kind": "file", "node_id": sheet["id"], "licence": "school", "description": "Zum Üben"}):
+            response = await http.post("/api/v1/library", json={"subject": "Mathematik", "grade_from": 5,
+                                                                "grade_to": 6, **body})
+            assert response.status_code == 201, response.text
     return {"world": world, "ids": {"course_id": world.course.id, "lesson_id": lesson.id}}
 
 
@@ -77,7 +89,8 @@ async def check_page(page, watch, name: str, status: int = 200) -> None:
         pytest.fail(f"axe ({', '.join(WCAG_TAGS)}) found problems on {name}:\n{describe(violations)}", pytrace=False)
     await page.set_viewport_size(PHONE_320)
     sizes = await page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert sizes[0] <= sizes[1], f"{name}: {sizes[0]}px of content in a {sizes[1]}px wide window"
+    wide = await page.evaluate(WIDE_ELEMENTS)
+    assert sizes[0] <= sizes[1], f"{name}: {wide}: {sizes[0]}px of content in a {sizes[1]}px wide window"
     if status >= 400:
         watch.console_errors = [e for e in watch.console_errors if f"status of {status}" not in e]
     watch.assert_clean()
@@ -115,3 +128,14 @@ async def test_refused_block_form_is_accessible_and_keeps_the_input(app, world, 
     await page.locator("#add-link-url-error").wait_for()
     assert await page.locator("#add-link-title").input_value() == "Mein Link"
     await check_page(page, watch, "lesson with a refused block form", 422)
+
+
+async def test_library_publish_form_with_errors_is_accessible(app, world, tabs):
+    page, watch = await tabs("teacher")
+    await page.goto(f"{app.base_url}/library")
+    await page.locator("#pub-subject").fill("Deutsch")
+    await page.locator("#pub-licence").evaluate("select => select.removeAttribute('required')")
+    await page.locator("#pub-subject").evaluate("input => input.form.requestSubmit()")
+    await page.locator("#pub-licence-error").wait_for()
+    assert await page.locator("#pub-subject").input_value() == "Deutsch"
+    await check_page(page, watch, "library publish form with errors", 422)

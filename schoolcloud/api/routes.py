@@ -11,6 +11,7 @@ from starlette.schemas import SchemaGenerator
 from schoolcloud.accounts.api import routes as accounts_api
 from schoolcloud.api.common import api_user
 from schoolcloud.courses.api import routes as courses_api
+from schoolcloud.courses.api_library import routes as library_api
 from schoolcloud.web.csrf import csrf_token
 
 schemas = SchemaGenerator({
@@ -58,4 +59,5 @@ routes = [
     Route("/openapi.json", openapi, include_in_schema=False),
     *accounts_api,
     *courses_api,
+    *library_api,
 ]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from schoolcloud.courses.models import Lesson
+from schoolcloud.courses.models import Lesson, Licence
 from schoolcloud.courses.validation import SCHOOL_TZ, week_end
-from schoolcloud.web.i18n import current_locale
+from schoolcloud.web.i18n import N_, current_locale
 from schoolcloud.web.i18n import gettext_ as _
 
 
@@ -39,3 +39,13 @@ def lesson_state(lesson: Lesson, now: datetime) -> tuple[str, str]:
 
 HELPERS = {"lesson_when": lesson_when, "lesson_state": lesson_state, "short_date": short_date,
            "local_time": local_time}
+
+LICENCE_NAMES = {
+    Licence.CC0: "CC0 1.0", Licence.CC_BY: "CC BY 4.0", Licence.CC_BY_SA: "CC BY-SA 4.0",
+    Licence.CC_BY_NC: "CC BY-NC 4.0", Licence.CC_BY_NC_SA: "CC BY-NC-SA 4.0", Licence.CC_BY_ND: "CC BY-ND 4.0",
+    Licence.SCHOOL_ONLY: N_("Only for our school"),
+}
+
+
+def licence_name(code: str) -> str:
+    return _(LICENCE_NAMES.get(code, code))

@@ -8,7 +8,9 @@ from starlette.routing import Route
 
 from schoolcloud.auth.current import page
 from schoolcloud.courses import hooks, services_blocks, services_copy, services_lessons
-from schoolcloud.courses.display import HELPERS
+from schoolcloud.courses.display import HELPERS, licence_name
+from schoolcloud.courses.models import Licence
+from schoolcloud.courses.services_library import GRADES
 from schoolcloud.courses.routes import field_errors
 from schoolcloud.courses.validation import local_input, week_input
 from schoolcloud.files import spaces
@@ -33,8 +35,10 @@ def block_values(block) -> dict:
             "task_id": block.task_id or ""}
 
 
-async def render_lesson(request: Request, *, values=None, errors=None, block_form=None, status_code: int = 200):
-    """The lesson page; ``block_form`` = (form id, values, errors) brings a refused block form back."""
+async def render_lesson(request: Request, *, values=None, errors=None, block_form=None, library_form=None,
+                        status_code: int = 200):
+    """The lesson page; ``block_form`` = (form id, values, errors) and ``library_form`` = (values, errors)
+    bring a refused form back with what was typed."""
     user = actor(request)
     params = request.path_params
     view = await services_lessons.get_lesson(user, params["lesson_id"], course_id=params["course_id"])
@@ -48,7 +52,9 @@ async def render_lesson(request: Request, *, values=None, errors=None, block_for
                   picker=await services_blocks.picker_entries(view.course) if view.may_edit else [],
                   block_form=block_form or ("", {}, {}), human_size=human_size, block_values=block_values,
                   files_root_id=(await spaces.root_of(await spaces.course_space(view.course))).id,
-                  copy_targets=await services_copy.copy_targets(user), notice=take_notice(request), **HELPERS)
+                  copy_targets=await services_copy.copy_targets(user), library_form=library_form or ({}, {}),
+                  licences=Licence.ALL, licence_name=licence_name, grades=list(GRADES),
+                  notice=take_notice(request), **HELPERS)
 
 
 @page
