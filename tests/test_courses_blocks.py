@@ -164,10 +164,16 @@ async def test_bad_blocks_are_refused_and_nothing_saved_is_lost(app):
         form = await http.post(f"{lesson_path}/blocks/{made['text']['id']}/edit", data={
             "csrf_token": browser.csrf_from(page.text), "text": "  "})
         assert form.status_code == 422
+        assert (await LessonBlock.get(id=made["text"]["id"])).text == EVIL
         added = await http.post(f"{lesson_path}/blocks", data={
             "csrf_token": browser.csrf_from(page.text), "kind": "link", "url": "ftp://alt", "title": "Mein Titel"})
         assert added.status_code == 422 and 'value="Mein Titel"' in added.text and 'value="ftp://alt"' in added.text
     kept = await LessonBlock.get(id=link["id"])
     assert (kept.url, kept.title) == ("https://example.org/brueche", "Erklärvideo")
-    assert (await LessonBlock.get(id=made["text"]["id"])).text == EVIL
+    async with api_client(app.base_url, world.teacher) as http:  # a good change is saved
+        changed = await http.patch(f"/api/v1/lesson-blocks/{made['image']['id']}",
+                                   json={"node_id": made["image"]["node"]["id"], "title": "Vier Viertel"})
+        assert changed.status_code == 200 and changed.json()["title"] == "Vier Viertel"
+        text = await http.patch(f"/api/v1/lesson-blocks/{made['text']['id']}", json={"text": "*neu*"})
+        assert text.status_code == 200 and text.json()["html"].strip() == "<p><em>neu</em></p>"
     assert await LessonBlock.filter(lesson_id=lesson.id).count() == 6
