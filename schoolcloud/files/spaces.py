@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from schoolcloud import rows
 from schoolcloud.accounts.models import Course, Role, SchoolClass, User
 from schoolcloud.files.context import FilesContext, Limits
 from schoolcloud.files.errors import quota_exceeded
@@ -81,8 +82,8 @@ async def charge(conn, space: Space, quota: int, size: int) -> None:
     """
     if size <= 0:
         return
-    updated = await Space.filter(id=space.id, used_bytes__lte=quota - size).using_db(conn).update(
-        used_bytes=F("used_bytes") + size)
+    updated = await rows.execute(conn, f"UPDATE {Space._meta.db_table} SET used_bytes = used_bytes + ? "
+                                       "WHERE id = ? AND used_bytes <= ?", size, space.id, quota - size)
     if not updated:
         raise quota_exceeded()
 

@@ -1,0 +1,74 @@
+"""Hand-written SELECTs for the few queries every request runs, hydrated into ORM model instances.
+
+Tortoise spends about 0.4 ms of CPU building and decoding an ordinary query and about 1 ms for one with
+`select_related`, while SQLite answers these indexed lookups in well under 0.1 ms; on the paths that
+run for every request (the login session, the file or folder addressed) that overhead was most of the
+request's cost. The SQL is written once per query, the columns come from the models' own metadata, and
+the rows become normal model instances, so callers cannot tell the difference. Use it only for such hot
+reads; everything else goes through the ORM.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from tortoise import connections
+from tortoise.models import Model
+
+
+@functools.cache
+def columns(model: type[Model], alias: str) -> str:
+    """`alias.col AS "alias__col", ...` for every database column of the model."""
+    names = model._meta.fields_db_projection.values()
+    return ", ".join(f'{alias}.{name} AS "{alias}__{name}"' for name in names)
+
+
+@functools.cache
+def _numbered(sql: str) -> str:
+    """`?` placeholders as `$1, $2, ...` (asyncpg)."""
+    counter = iter(range(1, 10_000))
+    return re.sub(r"\?", lambda _: f"${next(counter)}", sql)
+
+
+def _split(row: dict[str, Any], alias: str) -> dict[str, Any]:
+    prefix = alias + "__"
+    return {key[len(prefix):]: value for key, value in row.items() if key.startswith(prefix)}
+
+
+def hydrate(model: type[Model], row: dict[str, Any], alias: str) -> Model | None:
+    """The model instance for the columns selected with `columns(model, alias)`; None for a LEFT JOIN
+    that found nothing."""
+    values = _split(row, alias)
+    if values.get(model._meta.db_pk_column) is None:
+        return None
+    return model._init_from_db(**values)
+
+
+def attach(instance: Model, relation: str, related: Model | None) -> None:
+    """Set a loaded foreign-key object, as `select_related` does, so `instance.<relation>` needs no query."""
+    object.__setattr__(instance, f"_{relation}", related)
+
+
+def _for(connection, sql: str) -> str:
+    return _numbered(sql) if connection.capabilities.dialect == "postgres" else sql
+
+
+async def fetch_one(sql: str, *params: Any, connection_name: str = "default") -> dict[str, Any] | None:
+    """The first row of a SELECT written with `?` placeholders, on SQLite or PostgreSQL."""
+    connection = connections.get(connection_name)
+    rows = await connection.execute_query_dict(_for(connection, sql), list(params))
+    return rows[0] if rows else None
+
+
+async def execute(connection, sql: str, *params: Any) -> int:
+    """Run an UPDATE or DELETE written with `?` placeholders on ``connection`` (e.g. the caller's
+    transaction); returns the number of rows it changed."""
+    changed, _ = await connection.execute_query(_for(connection, sql), list(params))
+    return changed
+
+
+def db_value(model: type[Model], field: str, value: Any) -> Any:
+    """``value`` as the ORM would store it in ``model.field`` (datetimes differ between databases)."""
+    return model._meta.fields_map[field].to_db_value(value, model)
