@@ -21,7 +21,7 @@ Cell = str | int | Decimal | date | None
 
 
 # Relative column widths by kind, for the writers that must set widths themselves (DOCX, ODT, sheets).
-WEIGHTS = {"text": 3.0, "int": 1.0, "year": 1.0, "money": 1.7, "number": 1.2, "percent": 1.2, "date": 1.4}
+WEIGHTS = {"text": 3.0, "int": 1.0, "year": 1.0, "money": 2.0, "number": 1.2, "percent": 1.2, "date": 1.4}
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,24 @@
 """German formatting of cell values for the text documents (PDF, DOCX, ODT).
 
-Money is Decimal and shown with two decimals, rounded half up (commercial rounding, as German forms
-expect); the calculator's figures are already in cents, so this rounding only ever touches inputs with
-more digits.
+Money is Decimal and shown with two decimals; an amount with more digits (a unit price of 33.335)
+is shown with all of them rather than rounded, so that a document never hides a digit the
+calculator used. The calculator's own figures are in cents.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
 LOCALE = "de_DE"
-CENT = Decimal("0.01")
 NBSP = "\u00a0"
 
 
 def money(value: Decimal | int) -> str:
-    amount = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-    return format_decimal(amount, format="#,##0.00", locale=LOCALE) + NBSP + "€"
+    return format_decimal(Decimal(value), format="#,##0.00########", locale=LOCALE) + NBSP + "€"
 
 
 def integer(value: int) -> str:
@@ -52,6 +50,18 @@ def cell(value, kind: str) -> str:
         return value
     return {"int": integer, "year": str, "money": money, "number": number, "percent": percent,
             "date": short_date}.get(kind, str)(value)
+
+
+def table_cell(value, kind: str) -> str:
+    """A cell of a text-document table: money without the € sign, which the header carries once
+    ("Gesamt (€)"), so that wide cost tables fit the page."""
+    if kind == "money" and value is not None and not isinstance(value, str):
+        return money(value)[:-2]
+    return cell(value, kind)
+
+
+def table_header(header: str, kind: str) -> str:
+    return f"{header} (€)" if kind == "money" else header
 
 
 def is_numeric(kind: str) -> bool:

@@ -5,6 +5,7 @@ they need the calculator.
 
 from __future__ import annotations
 
+from plans.calculator import TrainingTotals
 from plans.export.document import Column, Facts, Paragraph, Section, Table
 from plans.export.texts import (
     CONNECTIVITY,
@@ -158,7 +159,8 @@ def target_section(plan: Plan) -> Section:
     return Section(SECTION_HEADINGS["target"], _or_nothing(blocks) + _text(target.note))
 
 
-def training_section(plan: Plan) -> Section:
+def training_section(plan: Plan, totals: TrainingTotals) -> Section:
+    """The training plan; the totals row holds the calculator's sums."""
     items = plan.training.items
     blocks: list = []
     if items:
@@ -169,8 +171,9 @@ def training_section(plan: Plan) -> Section:
             [(t.participants, t.participant_count, t.topic, t.competence,
               " ".join(str(x) for x in (t.year, t.when) if x), t.hours, t.provider, t.cost) for t in items],
             caption="Fortbildungen",
-            totals=("Summe", sum(t.participant_count for t in items), None, None, None,
-                    sum((t.hours for t in items)), None, sum((t.cost for t in items)))))
+            totals=("Summe", sum(t.participant_count for t in items), None, None, None, totals.hours, None,
+                    totals.cost)))
+        blocks.append(Facts((("Teilnehmerstunden (Stunden x Teilnehmende)", totals.participant_hours, "number"),)))
     return Section(SECTION_HEADINGS["training"], _or_nothing(blocks) + _text(plan.training.note))
 
 

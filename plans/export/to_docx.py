@@ -93,7 +93,7 @@ def _table(docx, table: Table) -> None:
     numeric = [fmt.is_numeric(col.kind) for col in table.columns]
     for i, col in enumerate(table.columns):
         cell = grid.rows[0].cells[i]
-        run = cell.paragraphs[0].add_run(col.header)
+        run = cell.paragraphs[0].add_run(fmt.table_header(col.header, col.kind))
         run.bold, run.font.size = True, TABLE_FONT_SIZE
         if numeric[i]:
             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -102,7 +102,7 @@ def _table(docx, table: Table) -> None:
         cells = grid.rows[r].cells
         for i, value in enumerate(values):
             paragraph = cells[i].paragraphs[0]
-            run = paragraph.add_run(fmt.cell(value, table.columns[i].kind))
+            run = paragraph.add_run(fmt.table_cell(value, table.columns[i].kind))
             run.bold = bool(table.totals) and r == len(rows)
             run.font.size = TABLE_FONT_SIZE
             if numeric[i]:

@@ -126,7 +126,7 @@ def _table(odt, styles: _Styles, table: Table) -> None:
     if table.caption:
         odt.text.addElement(P(stylename=styles.caption, text=table.caption))
     table_style, column_styles = styles.table(table.columns)
-    grid = OdfTable(stylename=table_style)
+    grid = OdfTable(name=table_style.getAttribute("name").replace("Table", "Tabelle"), stylename=table_style)
     for column_style in column_styles:
         grid.addElement(TableColumn(stylename=column_style))
     numeric = [fmt.is_numeric(col.kind) for col in table.columns]
@@ -135,7 +135,7 @@ def _table(odt, styles: _Styles, table: Table) -> None:
         element = TableRow()
         for i, value in enumerate(values):
             cell = TableCell(valuetype="string", stylename=styles.cell)
-            text = value if header else fmt.cell(value, table.columns[i].kind)
+            text = value if header else fmt.table_cell(value, table.columns[i].kind)
             paragraph = P(stylename=styles.cell_number if numeric[i] else styles.cell_text)
             if bold or header:
                 paragraph.addElement(Span(stylename=styles.bold, text=text))
@@ -146,7 +146,7 @@ def _table(odt, styles: _Styles, table: Table) -> None:
         return element
 
     head = TableHeaderRows()  # repeated on each page
-    head.addElement(row([col.header for col in table.columns], header=True))
+    head.addElement(row([fmt.table_header(col.header, col.kind) for col in table.columns], header=True))
     grid.addElement(head)
     for values in table.rows:
         grid.addElement(row(values))

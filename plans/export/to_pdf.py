@@ -15,7 +15,7 @@ from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from plans.export import fmt
-from plans.export.document import Bars, Document
+from plans.export.document import Bars, Document, Table
 from plans.export.texts import TEXTS
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -33,9 +33,9 @@ def _template() -> jinja2.Template:
     return env.get_template("document.html")
 
 
-def bars_svg(chart: Bars, width: int = 480, bar_height: int = 16) -> Markup:
+def bars_svg(chart: Bars, width: int = 500, bar_height: int = 14) -> Markup:
     """Horizontal bars scaled to the largest value, each labelled with its amount."""
-    label_w, value_w, gap = 150, 90, 4
+    label_w, value_w, gap = 220, 80, 4
     top = max((value for _, value in chart.bars), default=Decimal(0)) or Decimal(1)
     span = width - label_w - value_w
     rows = []
@@ -49,14 +49,21 @@ def bars_svg(chart: Bars, width: int = 480, bar_height: int = 16) -> Markup:
     height = max(len(chart.bars), 1) * (bar_height + gap)
     return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
                   f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(chart.title)}" '
-                  f'font-family="DejaVu Sans" font-size="9">{"".join(rows)}</svg>')
+                  f'font-family="DejaVu Sans" font-size="8">{"".join(rows)}</svg>')
+
+
+def widths(table: Table) -> list[str]:
+    """Column widths in percent from the columns' weights, as in the DOCX and ODT tables."""
+    total = sum(col.width for col in table.columns)
+    return [f"{100 * col.width / total:.1f}" for col in table.columns]
 
 
 def render_html(doc: Document) -> str:
     return _template().render(
         doc=doc, t=TEXTS[doc.lang], css=Markup((TEMPLATES / "document.css").read_text()),
-        issued_long=fmt.long_date(doc.issued_on), cell=fmt.cell, is_numeric=fmt.is_numeric,
-        bars_svg=bars_svg)
+        issued_long=fmt.long_date(doc.issued_on), cell=fmt.cell, table_cell=fmt.table_cell, table_header=fmt.table_header,
+        is_numeric=fmt.is_numeric,
+        bars_svg=bars_svg, widths=widths)
 
 
 def render_pdf(doc: Document) -> bytes:

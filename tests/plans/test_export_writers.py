@@ -69,8 +69,9 @@ def test_pdf_has_owner_date_page_numbers_headings_and_table():
                     "7. Maßnahmen, Zeitplan und Kosten"):
         assert heading in full
     assert "Schülerinnen und Schüler 1.234" in full
-    assert "Interaktive Tafel Raum 79 2026 2 3.999,99 € 7.999,98 €" in full
-    assert "Summe 160 639.998,40 €" in full
+    assert "Einzelpreis (€) Gesamt (€)" in full
+    assert "Interaktive Tafel Raum 79 2026 2 3.999,99 7.999,98" in full
+    assert "Summe 160 639.998,40" in full
     # Text is text: markup in the plan is printed, never loaded.
     assert "<img src=http://example.invalid/x.png> mit Medien & mehr." in full
     # Section 7 starts a new page.
@@ -92,9 +93,9 @@ def test_docx_has_headings_fields_and_table():
     assert doc.sections[0].header.paragraphs[0].text == f"{OWNER}\tMedienentwicklungsplan"
     assert doc.paragraphs[0].text == "Medienentwicklungsplan" and doc.paragraphs[1].text == OWNER
     [grid] = docx_tables(data)
-    assert grid[0] == ["Maßnahme", "Jahr", "Menge", "Einzelpreis", "Gesamt"]
-    assert grid[80] == ["Interaktive Tafel Raum 79", "2026", "2", "3.999,99 €", "7.999,98 €"]
-    assert grid[-1] == ["Summe", "", "160", "", "639.998,40 €"]
+    assert grid[0] == ["Maßnahme", "Jahr", "Menge", "Einzelpreis (€)", "Gesamt (€)"]
+    assert grid[80] == ["Interaktive Tafel Raum 79", "2026", "2", "3.999,99", "7.999,98"]
+    assert grid[-1] == ["Summe", "", "160", "", "639.998,40"]
 
 
 def test_odt_has_headings_fields_and_table():
@@ -105,9 +106,9 @@ def test_odt_has_headings_fields_and_table():
     assert footer.startswith("Stand: 1. September 2026") and "Seite" in footer and " von " in footer
     assert (page_numbers, page_counts) == (1, 1)
     [grid] = odf_tables(data).values()
-    assert grid[0] == ["Maßnahme", "Jahr", "Menge", "Einzelpreis", "Gesamt"]
-    assert grid[80] == ["Interaktive Tafel Raum 79", "2026", "2", "3.999,99 €", "7.999,98 €"]
-    assert grid[-1] == ["Summe", "", "160", "", "639.998,40 €"]
+    assert grid[0] == ["Maßnahme", "Jahr", "Menge", "Einzelpreis (€)", "Gesamt (€)"]
+    assert grid[80] == ["Interaktive Tafel Raum 79", "2026", "2", "3.999,99", "7.999,98"]
+    assert grid[-1] == ["Summe", "", "160", "", "639.998,40"]
 
 
 def workbook() -> Workbook:

@@ -30,6 +30,11 @@ def pdf_lines(data: bytes) -> list[str]:
     return [line for page in pdf_pages(data) for line in page.splitlines()]
 
 
+def joined(text: str) -> str:
+    """Text with lines joined by spaces and words hyphenated at a line end (U+2010) made whole."""
+    return text.replace("\u2010\n", "").replace("\n", " ")
+
+
 # ------------------------------------------------------------------ DOCX
 
 
@@ -62,6 +67,13 @@ def odf_document(data: bytes):
 def odt_headings(data: bytes) -> list[tuple[int, str]]:
     return [(int(h.getAttribute("outlinelevel")), clean(teletype.extractText(h)))
             for h in odf_document(data).getElementsByType(odf_text.H)]
+
+
+def odt_text(data: bytes) -> str:
+    """All paragraphs, headings and table cells of the body, one per line."""
+    body = odf_document(data).text
+    return "\n".join(clean(teletype.extractText(node)) for node in body.getElementsByType(odf_text.P)
+                     + body.getElementsByType(odf_text.H))
 
 
 def odf_tables(data: bytes) -> dict[str, list[list[str]]]:
