@@ -28,20 +28,26 @@ import pypdf  # noqa: E402
 
 from plans.calculator import calculate_carrier, pack_for  # noqa: E402
 from plans.export.carrier_document import carrier_document  # noqa: E402
-from plans.export.findings import findings_summary  # noqa: E402
+from plans.export.findings import by_school, findings_summary  # noqa: E402
 from plans.export.form import carrier_workbook  # noqa: E402
 from plans.export.to_pdf import render_pdf  # noqa: E402
 from plans.export.to_xlsx import render_xlsx  # noqa: E402
 from plans.model import (  # noqa: E402
     Carrier,
+    CompetenceFramework,
+    CurriculumEntry,
     DeviceKind,
     DeviceStock,
     DeviceUser,
     DisplayKind,
+    Evaluation,
+    EvaluationCriterion,
     FundingProgramme,
+    Goal,
     Inventory,
     Land,
     Measure,
+    PedagogicalConcept,
     Plan,
     Room,
     RoomEquipment,
@@ -52,7 +58,10 @@ from plans.model import (  # noqa: E402
     SupportLevel,
     TargetEquipment,
     TargetItem,
+    TrainingItem,
+    TrainingPlan,
 )
+from plans.validator import validate_carrier  # noqa: E402
 
 ISSUED = date(2026, 11, 27)
 # (category, unit, unit price) cycled through the measures; prices from mep-domain.md 4.
@@ -84,23 +93,34 @@ def school(n: int, measures: int) -> Plan:
                             devices=[DeviceStock(kind=DeviceKind.DESKTOP, count=28, user=DeviceUser.PUPILS)]),
         target=TargetEquipment(items=[TargetItem(id="t1", kind=DeviceKind.TABLET, quantity=120, user=DeviceUser.PUPILS,
                                                  pedagogical_reason="Produzieren und Präsentieren")]),
-        support=SupportConcept(first_level=SupportLevel(staff_fte=Decimal("0.2")),
-                               second_level=SupportLevel(staff_fte=Decimal("0.3"))),
+        goals=[Goal(id="g1", text="Jede Klasse arbeitet wöchentlich mit digitalen Medien", indicator="Umfrage",
+                    due_year=2024)],
+        pedagogy=PedagogicalConcept(framework=CompetenceFramework.MKR_NRW, entries=[
+            CurriculumEntry(id=f"c{g}", subject=subject, grade_levels=[g], competence=f"mkr.{1 + g % 6}",
+                            content="Unterrichtseinheit", tools="Tablets")
+            for g in range(5, 11) for subject in ("Deutsch", "Mathematik", "Englisch")]),
+        training=TrainingPlan(items=[TrainingItem(id=f"f{k}", participants="Kollegium", participant_count=30,
+                                                  topic="Tablets im Unterricht", year=2021 + k % 3,
+                                                  hours=Decimal("3"), cost=Decimal("450.00")) for k in range(6)]),
+        support=SupportConcept(first_level=SupportLevel(provider="Medienbeauftragte", staff_fte=Decimal("0.2")),
+                               second_level=SupportLevel(provider="IT des Schulträgers", staff_fte=Decimal("0.3")),
+                               device_management="MDM des Schulträgers", maintenance="Wartungsvertrag"),
+        evaluation=Evaluation(criteria=[EvaluationCriterion(id="e1", indicator="Nutzung", target="wöchentlich",
+                                                            method="Umfrage", due_year=2024)], horizon_years=5,
+                              update_process="Jährlich in der Schulkonferenz"),
         measures=items,
     )
 
 
 def carrier(schools: int, measures: int) -> Carrier:
     return Carrier(key="05111000", name="Stadt Bench", land=Land.NW,
-                   programme=FundingProgramme("dp1-nw", "1", allocated_budget=Decimal("40000000.00")),
+                   programme=FundingProgramme("dp1-nw", "1", allocated_budget=Decimal("60000000.00")),
+                   support=SupportConcept(first_level=SupportLevel(provider="Medienzentrum"),
+                                          second_level=SupportLevel(provider="IT des Schulträgers"),
+                                          maintenance="Wartungsvertrag"),
                    plans=[school(n, measures) for n in range(1, schools + 1)],
                    measures=[Measure(id="r1", year=2022, category="regional", description="Zentrales MDM",
                                      quantity=Decimal(1), unit="pauschal", unit_price=Decimal("250000.00"))])
-
-
-def validate(subject: Carrier) -> dict[str, list]:
-    """The validator's findings per school number ("" for the carrier)."""
-    return {}
 
 
 class Timing:
@@ -136,10 +156,10 @@ def main() -> int:
     subject = carrier(args.schools, args.measures)
     pack = pack_for(subject.programme)
     render_pdf(carrier_document(Carrier(name="warm-up", programme=subject.programme), pack,
-                                calculate_carrier(Carrier(programme=subject.programme), pack), {}, ISSUED))
+                                calculate_carrier(Carrier(programme=subject.programme), pack), [], ISSUED))
 
     result, t_calc = timed(lambda: calculate_carrier(subject, pack))
-    findings, t_valid = timed(lambda: validate(subject))
+    findings, t_valid = timed(lambda: validate_carrier(subject, pack, today=ISSUED))
     doc, t_doc = timed(lambda: carrier_document(subject, pack, result, findings, ISSUED,
                                                 with_measures=args.with_measures))
     pdf, t_render = timed(lambda: render_pdf(doc))
@@ -148,7 +168,7 @@ def main() -> int:
     baseline_doc = carrier_document(subject, pack, result, findings, ISSUED, with_measures=args.with_measures)
     baseline_pdf, t_baseline = timed(lambda: render_pdf(baseline_doc))
     assert baseline_pdf == pdf, "the same document must give the same PDF"
-    summaries = {number: findings_summary(found) for number, found in findings.items()}
+    summaries = {number: findings_summary(found) for number, found in by_school(findings).items()}
     xlsx, t_xlsx = timed(lambda: render_xlsx(carrier_workbook(subject, pack, result, summaries, ISSUED)))
 
     lines = sum(len(p.measures) for p in subject.plans)
@@ -156,7 +176,7 @@ def main() -> int:
           f"{os.cpu_count()} cores, PDF {'with' if args.with_measures else 'without'} measure lists")
     print(f"  load average {os.getloadavg()[0]:.1f} (other work on the machine inflates the wall times)")
     print(f"  compute (calculator)            {t_calc}")
-    print(f"  validate                        {t_valid}")
+    print(f"  validate                        {t_valid}   ({len(findings)} findings)")
     print(f"  build document                  {t_doc}")
     print(f"  render PDF                      {t_render}   ({pages(pdf)} pages, {len(pdf) / 1e6:.1f} MB)")
     print(f"  total: compute+validate+export  {total}   target < 10 s: "

@@ -1,9 +1,9 @@
 """Exports of media development plans: PDF, ODT, DOCX, XLSX, ODS; JSON is `plans.serialize`.
 
 Pure functions from a plan (or a carrier with its schools' plans) to bytes: no HTTP, no database,
-never imports schoolcloud. Each computes the calculator's figures unless given them (the editor
-has them already), and takes the validator's findings when the caller has them. `issued_on` is
-the date printed on the document (default: today).
+never imports schoolcloud. Each computes the calculator's figures and the validator's findings
+unless given them (the editor has them already). `issued_on` is the date printed on the document
+(default: today); the validator judges deadlines as of that date.
 
     plan_pdf(plan) / plan_docx / plan_odt      the whole plan with figures and findings
     plan_xlsx(plan) / plan_ods                 cost and measure tables in funding-form order
@@ -19,6 +19,7 @@ from datetime import date
 
 from plans.calculator import CarrierResult, PlanResult, calculate_carrier, calculate_plan, pack_for
 from plans.export.carrier_document import carrier_document
+from plans.export.findings import by_school, findings_summary
 from plans.export.form import carrier_workbook, plan_workbook
 from plans.export.plan_document import plan_document
 from plans.export.to_docx import render_docx
@@ -28,6 +29,7 @@ from plans.export.to_pdf import render_pdf
 from plans.export.to_xlsx import render_xlsx
 from plans.model import Carrier, Plan
 from plans.serialize import carrier_to_json, plan_to_json
+from plans.validator import Finding, validate_carrier, validate_plan
 
 __all__ = [
     "CARRIER_FORMATS", "PLAN_FORMATS", "carrier_json", "carrier_ods", "carrier_pdf", "carrier_xlsx", "plan_docx",
@@ -35,76 +37,84 @@ __all__ = [
 ]
 
 
-def _plan_parts(plan: Plan, result: PlanResult | None):
+def _plan_parts(plan: Plan, issued_on: date | None, result: PlanResult | None, findings: list[Finding] | None):
+    issued_on = issued_on or date.today()
     pack = pack_for(plan.programme)
-    return pack, result or calculate_plan(plan, pack)
+    result = result or calculate_plan(plan, pack)
+    # Deadlines are judged as of the document's date, so a document dated in the past reads as it did then.
+    findings = validate_plan(plan, pack, today=issued_on) if findings is None else findings
+    return pack, result, findings, issued_on
 
 
 def _plan_doc(plan, issued_on, result, findings):
-    pack, result = _plan_parts(plan, result)
-    return plan_document(plan, pack, result, list(findings or []), issued_on or date.today())
+    pack, result, findings, issued_on = _plan_parts(plan, issued_on, result, findings)
+    return plan_document(plan, pack, result, findings, issued_on)
 
 
-def plan_pdf(plan: Plan, *, issued_on: date | None = None, result: PlanResult | None = None, findings=None) -> bytes:
+def plan_pdf(plan: Plan, *, issued_on: date | None = None, result: PlanResult | None = None,
+             findings: list[Finding] | None = None) -> bytes:
     return render_pdf(_plan_doc(plan, issued_on, result, findings))
 
 
-def plan_docx(plan: Plan, *, issued_on: date | None = None, result: PlanResult | None = None, findings=None) -> bytes:
+def plan_docx(plan: Plan, *, issued_on: date | None = None, result: PlanResult | None = None,
+              findings: list[Finding] | None = None) -> bytes:
     return render_docx(_plan_doc(plan, issued_on, result, findings))
 
 
-def plan_odt(plan: Plan, *, issued_on: date | None = None, result: PlanResult | None = None, findings=None) -> bytes:
+def plan_odt(plan: Plan, *, issued_on: date | None = None, result: PlanResult | None = None,
+             findings: list[Finding] | None = None) -> bytes:
     return render_odt(_plan_doc(plan, issued_on, result, findings))
 
 
 def _plan_book(plan, issued_on, result):
-    pack, result = _plan_parts(plan, result)
-    return plan_workbook(plan, pack, result, issued_on or date.today())
+    pack, result, _, issued_on = _plan_parts(plan, issued_on, result, [])
+    return plan_workbook(plan, pack, result, issued_on)
 
 
-def plan_xlsx(plan: Plan, *, issued_on: date | None = None, result: PlanResult | None = None, findings=None) -> bytes:
+def plan_xlsx(plan: Plan, *, issued_on: date | None = None, result: PlanResult | None = None, **_unused) -> bytes:
     return render_xlsx(_plan_book(plan, issued_on, result))
 
 
-def plan_ods(plan: Plan, *, issued_on: date | None = None, result: PlanResult | None = None, findings=None) -> bytes:
+def plan_ods(plan: Plan, *, issued_on: date | None = None, result: PlanResult | None = None, **_unused) -> bytes:
     return render_ods(_plan_book(plan, issued_on, result))
 
 
-def plan_json(plan: Plan, **_ignored) -> bytes:
+def plan_json(plan: Plan, **_unused) -> bytes:
     return plan_to_json(plan).encode()
 
 
-def _carrier_parts(carrier: Carrier, result: CarrierResult | None):
+def _carrier_parts(carrier: Carrier, issued_on: date | None, result: CarrierResult | None,
+                   findings: list[Finding] | None):
+    issued_on = issued_on or date.today()
     pack = pack_for(carrier.programme)
-    return pack, result or calculate_carrier(carrier, pack)
+    result = result or calculate_carrier(carrier, pack)
+    findings = validate_carrier(carrier, pack, today=issued_on) if findings is None else findings
+    return pack, result, findings, issued_on
 
 
 def carrier_pdf(carrier: Carrier, *, issued_on: date | None = None, result: CarrierResult | None = None,
-                findings: dict[str, list] | None = None, with_measures: bool = False) -> bytes:
-    """`findings` maps school numbers ("" for the carrier) to the validator's findings."""
-    pack, result = _carrier_parts(carrier, result)
-    return render_pdf(carrier_document(carrier, pack, result, findings or {}, issued_on or date.today(),
-                                       with_measures=with_measures))
+                findings: list[Finding] | None = None, with_measures: bool = False) -> bytes:
+    pack, result, findings, issued_on = _carrier_parts(carrier, issued_on, result, findings)
+    return render_pdf(carrier_document(carrier, pack, result, findings, issued_on, with_measures=with_measures))
 
 
 def _carrier_book(carrier, issued_on, result, findings):
-    from plans.export.findings import findings_summary
-    pack, result = _carrier_parts(carrier, result)
-    summaries = {number: findings_summary(found) for number, found in (findings or {}).items()}
-    return carrier_workbook(carrier, pack, result, summaries, issued_on or date.today())
+    pack, result, findings, issued_on = _carrier_parts(carrier, issued_on, result, findings)
+    summaries = {number: findings_summary(found) for number, found in by_school(findings).items()}
+    return carrier_workbook(carrier, pack, result, summaries, issued_on)
 
 
 def carrier_xlsx(carrier: Carrier, *, issued_on: date | None = None, result: CarrierResult | None = None,
-                 findings: dict[str, list] | None = None) -> bytes:
+                 findings: list[Finding] | None = None) -> bytes:
     return render_xlsx(_carrier_book(carrier, issued_on, result, findings))
 
 
 def carrier_ods(carrier: Carrier, *, issued_on: date | None = None, result: CarrierResult | None = None,
-                findings: dict[str, list] | None = None) -> bytes:
+                findings: list[Finding] | None = None) -> bytes:
     return render_ods(_carrier_book(carrier, issued_on, result, findings))
 
 
-def carrier_json(carrier: Carrier, **_ignored) -> bytes:
+def carrier_json(carrier: Carrier, **_unused) -> bytes:
     return carrier_to_json(carrier).encode()
 
 

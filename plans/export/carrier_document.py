@@ -17,22 +17,22 @@ from decimal import Decimal
 from plans.calculator import CarrierResult
 from plans.export.document import Column, Document, Facts, Section, Table
 from plans.export.figures import financing_section
-from plans.export.findings import findings_section, findings_summary
+from plans.export.findings import by_school, carrier_findings_section, findings_summary
 from plans.export.form import schools_table
 from plans.export.measures import measure_table
 from plans.export.texts import LAENDER
 from plans.model import Carrier
 from plans.rulepack import RulePack
+from plans.validator import Finding
 
 TITLE = "Medienentwicklungsplan des Schulträgers"
 
 
-def carrier_document(carrier: Carrier, pack: RulePack, result: CarrierResult, findings_by_school: dict[str, list],
+def carrier_document(carrier: Carrier, pack: RulePack, result: CarrierResult, findings: list[Finding],
                      issued_on: date, *, with_measures: bool = False) -> Document:
-    """`findings_by_school` maps school numbers (and "" for the carrier itself) to findings."""
+    """`findings` are validate_carrier's (each school's carry its school number)."""
     money, budget, cap = result.money, result.budget, result.mobile_cap
-    all_findings = [f for found in findings_by_school.values() for f in found]
-    summaries = {number: findings_summary(found) for number, found in findings_by_school.items()}
+    summaries = {number: findings_summary(found) for number, found in by_school(findings).items()}
     overview = Section("Überblick", [Facts((
         ("Schulträger", carrier.name, "text"),
         ("Trägerkennziffer", carrier.key, "text"),
@@ -46,7 +46,7 @@ def carrier_document(carrier: Carrier, pack: RulePack, result: CarrierResult, fi
         ("Schulträgerbudget", budget.total if budget.total is not None else "unbekannt", "money"),
         ("verbleibendes Budget", budget.left if budget.left is not None else "unbekannt", "money"),
         ("Obergrenze mobile Endgeräte überschritten um", cap.excess, "money"),
-        ("Prüfergebnis", findings_summary(all_findings), "text"),
+        ("Prüfergebnis", findings_summary(findings), "text"),
     ))])
     schools = Section("1. Schulen im Überblick", [schools_table(carrier, result, summaries)])
     figures = Section("3. Kosten, Finanzierung und Budget des Schulträgers", [],
@@ -57,7 +57,7 @@ def carrier_document(carrier: Carrier, pack: RulePack, result: CarrierResult, fi
         own.blocks.append(measure_table(carrier.measures, own_lines, sum((line.total for line in own_lines), 0)))
     else:
         own.blocks.append(Facts((("Maßnahmen", "keine", "text"),)))
-    checks = findings_section(all_findings, "5. Prüfergebnis")
+    checks = carrier_findings_section(findings, "5. Prüfergebnis")
     sections = [overview, schools, Section("2. Kosten je Schule", [by_school_pillar(result), by_school_year(result)]),
                 figures, own, checks]
     if with_measures:

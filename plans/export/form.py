@@ -127,7 +127,8 @@ def training_table(plan: Plan, result: PlanResult) -> Table:
         totals=("Summe", None, None, None, None, None, result.training.hours, None, result.training.cost))
 
 
-def school_rows(carrier: Carrier, result: CarrierResult, findings_by_school: dict[str, str]) -> list[tuple]:
+def school_rows(carrier: Carrier, result: CarrierResult, summaries: dict[str, str]) -> list[tuple]:
+    """One row per school; `summaries` maps school numbers to the findings summary."""
     caps = {s.school_number: s for s in result.mobile_cap.schools}
     rows = []
     for plan, school in zip(carrier.plans, result.schools):
@@ -135,7 +136,7 @@ def school_rows(carrier: Carrier, result: CarrierResult, findings_by_school: dic
         rows.append((school.school_number, school.school_name, plan.profile.pupils, len(school.lines),
                      school.money.total, _eligible_lines(school.lines), cap.mobile if cap else None,
                      school.budget.total if school.budget.total is not None else UNKNOWN,
-                     findings_by_school.get(school.school_number, "")))
+                     summaries.get(school.school_number, "keine Befunde")))
     return rows
 
 
@@ -145,8 +146,8 @@ SCHOOL_COLUMNS = (Column("Schulnummer", weight=1.2), Column("Schule", weight=3),
                   Column("Prüfergebnis", weight=2))
 
 
-def schools_table(carrier: Carrier, result: CarrierResult, findings_by_school: dict[str, str]) -> Table:
-    rows = school_rows(carrier, result, findings_by_school)
+def schools_table(carrier: Carrier, result: CarrierResult, summaries: dict[str, str]) -> Table:
+    rows = school_rows(carrier, result, summaries)
     school_total = sum((s.money.total for s in result.schools), Decimal("0.00"))
     return Table(SCHOOL_COLUMNS, rows, totals=(
         "Summe", None, sum(p.profile.pupils for p in carrier.plans), sum(len(s.lines) for s in result.schools),
@@ -154,7 +155,7 @@ def schools_table(carrier: Carrier, result: CarrierResult, findings_by_school: d
         result.mobile_cap.mobile_total, None, None))
 
 
-def carrier_workbook(carrier: Carrier, pack: RulePack, result: CarrierResult, findings_by_school: dict[str, str],
+def carrier_workbook(carrier: Carrier, pack: RulePack, result: CarrierResult, summaries: dict[str, str],
                      issued_on) -> Workbook:
     rows = [row for plan, school in zip(carrier.plans, result.schools)
             for row in measure_rows(plan, pack, school, carrier.key)]
@@ -162,7 +163,7 @@ def carrier_workbook(carrier: Carrier, pack: RulePack, result: CarrierResult, fi
     rows += [_measure_row(carrier.key, SEVERAL_SCHOOLS, carrier.name, pack, carrier.measures[line.index], line)
              for line in own]
     return Workbook("Konsolidierter Kosten- und Maßnahmenplan", carrier.name, issued_on, [
-        Sheet("Schulen", schools_table(carrier, result, findings_by_school)),
+        Sheet("Schulen", schools_table(carrier, result, summaries)),
         measures_sheet(rows, result.money, _eligible_lines(result.lines)),
         Sheet("Kosten je Förderbereich", pillar_table(result.by_pillar, result.money, caption="")),
         Sheet("Kosten je Jahr", pillar_year_table(result.by_pillar, result.by_year, result.by_pillar_year, caption="")),

@@ -14,11 +14,12 @@ from plans.export.measures import measure_table
 from plans.export.texts import SECTION_HEADINGS
 from plans.model import Plan
 from plans.rulepack import RulePack
+from plans.validator import Finding
 
 TITLE = "Medienentwicklungsplan"
 
 
-def overview(plan: Plan, pack: RulePack, result: PlanResult, findings) -> Section:
+def overview(plan: Plan, pack: RulePack, result: PlanResult, findings: list[Finding]) -> Section:
     money, budget = result.money, result.budget
     return Section("Überblick", [Facts((
         ("Schule", plan.profile.name, "text"),
@@ -34,7 +35,7 @@ def overview(plan: Plan, pack: RulePack, result: PlanResult, findings) -> Sectio
     ))])
 
 
-def plan_document(plan: Plan, pack: RulePack, result: PlanResult, findings, issued_on: date) -> Document:
+def plan_document(plan: Plan, pack: RulePack, result: PlanResult, findings: list[Finding], issued_on: date) -> Document:
     measures = Section(SECTION_HEADINGS["measures"], [measure_table(plan.measures, result.lines, result.money.total)],
                        financing_section(result, per_school_cap=False))
     return Document(

@@ -14,7 +14,9 @@ from plans import export
 from plans.calculator import calculate_carrier, calculate_plan
 from plans.export import fmt
 from plans.export.texts import SECTION_HEADINGS
+from plans.export.findings import by_school, findings_summary
 from plans.serialize import carrier_from_json, plan_from_json
+from plans.validator import validate_carrier, validate_plan
 from tests.plans.test_plan_calculator import niedersachsen_school, nrw_carrier
 from tests.support.export_readers import (
     docx_document,
@@ -98,6 +100,27 @@ def test_ni_pdf_pages_headings_and_figures(ni):
     assert "Schülerinnen und Schüler je Gerät (Soll) 6,67" in full
     assert "Technik-Personal nötig (VZÄ, 1 je 400 Geräte) 0,18" in full
     assert "Summe 40 7,5 1.550,00" in full  # training: participants, the calculator's hours and cost
+
+
+def test_ni_findings_in_the_documents(ni):
+    plan, _ = ni
+    findings = validate_plan(plan, today=ISSUED)
+    # Hand count: error: pedagogy missing; warnings: goals and evaluation recommended, first- and
+    # second-level provider, consumables' eligibility unknown, m8 without a link; notes: m6 not
+    # eligible and three deadlines passed by 2 March 2026.
+    assert findings_summary(findings) == "1 Fehler, 6 Warnungen, 4 Hinweise"
+    pdf = joined("\n".join(pdf_pages(export.plan_pdf(plan, issued_on=ISSUED))))
+    assert "Prüfergebnis 1 Fehler, 6 Warnungen, 4 Hinweise" in pdf  # in the overview
+    assert "Prüfergebnis: 1 Fehler, 6 Warnungen, 4 Hinweise." in pdf  # section 10
+    assert "Fehler Pädagogisches Konzept (pedagogy) Der Abschnitt Pädagogisches Konzept fehlt." in pdf
+    for finding in findings:
+        assert finding.message_de in pdf
+    rows = table_starting(docx_tables(export.plan_docx(plan, issued_on=ISSUED)), "Schwere", "Bereich", "Befund")
+    assert [row[2] for row in rows[1:]] == [f.message_de for f in sorted(
+        findings, key=lambda f: ["error", "warning", "info"].index(f.severity))]
+    assert rows[1][:2] == ["Fehler", "Pädagogisches Konzept (pedagogy)"]
+    odt_rows = table_starting(list(odf_tables(export.plan_odt(plan, issued_on=ISSUED)).values()), "Schwere")
+    assert odt_rows == rows
 
 
 def test_ni_docx_and_odt_hold_the_calculators_tables(ni):
@@ -219,6 +242,23 @@ def test_carrier_pdf_totals_budget_and_cap_across_schools(nrw):
         assert amount(school.money.total) in full
     assert "Kürzung wegen Obergrenze mobile Endgeräte -32.426,84 32.426,84" in full
     assert "Summe 410.158,31 377.731,47 32.426,84" in full
+
+
+def test_carrier_pdf_findings(nrw):
+    carrier, _ = nrw
+    findings = validate_carrier(carrier, today=ISSUED)
+    full = joined("\n".join(pdf_pages(export.carrier_pdf(carrier, issued_on=ISSUED))))
+    assert f"Prüfergebnis: {findings_summary(findings)}." in full
+    cap = next(f for f in findings if f.code == "carrier.cap.mobile_devices.exceeded")
+    assert "Befunde zum Schulträger" in full and f"Warnung Maßnahmen, Zeit- und Kostenplan (measures) {cap.message_de}" in full
+    assert "Befunde der Schulen nach Art" in full
+    assert "Fehler Der Abschnitt Pädagogisches Konzept fehlt. 3 100001, 100002, 100003" in full
+    assert "Hinweis Laufende Kosten" not in full  # no such measure in the NRW plans
+    school_cap = next(f for f in findings if f.code.startswith("cap.") and f.school_number == "100001")
+    assert f"{school_cap.message_de} 1 100001" in full
+    for number, found in by_school(findings).items():
+        if number:
+            assert f"{findings_summary(found)}" in full
 
 
 def test_carrier_pdf_can_list_every_measure(nrw):
