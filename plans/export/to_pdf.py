@@ -11,19 +11,12 @@ from pathlib import Path
 
 import jinja2
 from markupsafe import Markup, escape
-from weasyprint import HTML
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from plans.export import fmt
 from plans.export.document import Bars, Document, Table
 from plans.export.texts import TEXTS
 
 TEMPLATES = Path(__file__).with_name("templates")
-
-
-class _NoFetching(URLFetcher):
-    def fetch(self, url, headers=None):
-        raise FatalURLFetchingError(f"plan exports must not load external resources: {url}")
 
 
 @cache
@@ -68,4 +61,13 @@ def render_html(doc: Document) -> str:
 
 def render_pdf(doc: Document) -> bytes:
     """The document as PDF bytes; the same document gives the same bytes."""
-    return HTML(string=render_html(doc), base_url=None, url_fetcher=_NoFetching()).write_pdf()
+    # Imported here, as in the access letters: WeasyPrint adds about 25 MB to every server process
+    # that imports the exports but never prints.
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+    class NoFetching(URLFetcher):
+        def fetch(self, url, headers=None):
+            raise FatalURLFetchingError(f"plan exports must not load external resources: {url}")
+
+    return HTML(string=render_html(doc), base_url=None, url_fetcher=NoFetching()).write_pdf()
