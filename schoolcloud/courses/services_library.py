@@ -20,7 +20,7 @@ from schoolcloud.courses.services import editable_course, school_of
 from schoolcloud.courses.services_lessons import editable_lesson
 from schoolcloud.files import content, spaces, tree
 from schoolcloud.files.context import FilesContext
-from schoolcloud.files.models import FileVersion, Node, NodeKind
+from schoolcloud.files.models import FileVersion, Node, NodeKind, Space
 from schoolcloud.files.names import OnConflict
 from schoolcloud.files.permissions import require_write
 from schoolcloud.privacy import audit
@@ -211,8 +211,10 @@ async def publishable_files(user: User, limit: int = 1000) -> list[tuple[Node, s
     require_colleague(user)
     own = await spaces.personal_space(user)
     titles = {own.id: ""}
-    for course in (await my_courses(user))[:100]:
-        titles[(await spaces.course_space(course)).id] = course.name
+    courses = {c.id: c for c in (await my_courses(user))[:100]}
+    # Course spaces not made yet hold no files: no need to create them here.
+    for space in await Space.filter(course_id__in=list(courses)):
+        titles[space.id] = courses[space.course_id].name
     nodes = await Node.filter(space_id__in=list(titles), trash_key=0).order_by("id").limit(limit * 4)
     by_id = {n.id: n for n in nodes}
 
