@@ -15,6 +15,7 @@ MODEL_MODULES = [
     "schoolcloud.teams.models",
     "schoolcloud.files.sharing_models",
     "schoolcloud.courses.models",
+    "schoolcloud.planning.models",
 ]
 
 

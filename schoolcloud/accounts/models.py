@@ -14,6 +14,8 @@ class Role:
     SCHOOL_ADMIN = "school_admin"
     OPERATOR = "operator"
     ALL = (PUPIL, TEACHER, SCHOOL_ADMIN, OPERATOR)
+    # Acts for a school carrier (Schulträger), without a school: see schoolcloud/planning.
+    CARRIER = "carrier"
 
 
 class School(Model):

@@ -121,11 +121,8 @@ async def activate_school(actor: User, school_id) -> School:
     return school
 
 
-async def create_first_admin(actor: User, school_id, *, given_name, family_name, email=None,
-                             username=None) -> tuple[User, Credentials]:
-    """The school's first administrator (one-time password returned once). Further administrators are
-    made by the school itself; an operator may only step in while the school has no active one."""
-    school = await get_school(actor, school_id)
+async def new_account_fields(given_name, family_name, email, username) -> tuple[str, str, str | None, str | None]:
+    """Checked names, email and (optional, free) username of an account an operator creates."""
     errors = v.FieldErrors()
     given = v.person_name(given_name, "given_name", errors)
     family = v.person_name(family_name, "family_name", errors)
@@ -134,6 +131,15 @@ async def create_first_admin(actor: User, school_id, *, given_name, family_name,
     if name and not errors.has("username") and await User.filter(username=name).exists():
         errors.add("username", "username_taken", N_("This username is already taken."))
     errors.raise_if_any()
+    return given, family, address, name
+
+
+async def create_first_admin(actor: User, school_id, *, given_name, family_name, email=None,
+                             username=None) -> tuple[User, Credentials]:
+    """The school's first administrator (one-time password returned once). Further administrators are
+    made by the school itself; an operator may only step in while the school has no active one."""
+    school = await get_school(actor, school_id)
+    given, family, address, name = await new_account_fields(given_name, family_name, email, username)
     if await User.filter(school_id=school.id, role=Role.SCHOOL_ADMIN, active=True).exists():
         raise Conflict("school_has_admin",
                        N_("This school already has an active administrator, who can add further ones."))

@@ -12,6 +12,8 @@ from schoolcloud.accounts.api import routes as accounts_api
 from schoolcloud.api.common import api_user
 from schoolcloud.courses.api import routes as courses_api
 from schoolcloud.courses.api_library import routes as library_api
+from schoolcloud.planning.api import routes as planning_api
+from schoolcloud.planning.api_steps import routes as planning_steps_api
 from schoolcloud.web.csrf import csrf_token
 
 schemas = SchemaGenerator({
@@ -60,4 +62,6 @@ routes = [
     *accounts_api,
     *courses_api,
     *library_api,
+    *planning_api,
+    *planning_steps_api,
 ]
