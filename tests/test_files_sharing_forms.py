@@ -140,3 +140,31 @@ async def test_share_access_changes_in_place_on_the_page_and_through_the_api(app
         assert not (await Share.get(id=share_id)).can_write
     changes = [e for e in await AuditEvent.filter(action="files.share_update") if e.details.get("share") == share_id]
     assert [e.details["write"] for e in changes] == [True, False]
+
+
+async def test_link_title_from_the_form_is_what_visitors_see(app):
+    owner = await person(Role.TEACHER)
+    async with api_client(app.base_url, owner) as http:
+        root = await personal_root(http)
+        folder = (await http.post(f"/api/v1/files/nodes/{root}/folders", json={"name": "Privat Müller"})).json()
+        details = f"/files/{folder['id']}/details"
+        page = await http.get(details)
+        await http.post(f"/files/{folder['id']}/links", data={"csrf_token": browser.csrf_from(page.text),
+                                                                "mode": "drop", "label": "x" * 101})
+        page = await http.get(details)
+        assert "100" in field_error(page.text, "link-label")
+        assert 'aria-describedby="link-label-error link-label-hint"' in page.text
+        response = await http.post(f"/files/{folder['id']}/links", data={
+            "csrf_token": browser.csrf_from(page.text), "mode": "drop", "label": " Abgabe Erörterung bis Freitag "})
+        assert response.status_code == 303
+        [link] = (await http.get(f"/api/v1/files/nodes/{folder['id']}/links")).json()["items"]
+        assert link["label"] == "Abgabe Erörterung bis Freitag" and link["mode"] == "drop"
+        assert "Abgabe Erörterung bis Freitag" in (await http.get(details)).text  # in the owner's list
+        bad = await http.post(f"/api/v1/files/nodes/{folder['id']}/links", json={"label": 7})
+        assert bad.status_code == 422 and bad.json()["error"]["field"] == "label"
+    async with browser.client(app.base_url, headers={"Accept": "text/html"}) as visitor:
+        drop = await visitor.get(link["url"])
+        assert "<h1 id=\"link-heading\" class=\"link-name\">Abgabe Erörterung bis Freitag</h1>" in drop.text
+        assert "Privat Müller" not in drop.text and owner.family_name not in drop.text
+        as_json = await visitor.get(link["url"], headers={"Accept": "application/json"})
+        assert as_json.json()["label"] == "Abgabe Erörterung bis Freitag"

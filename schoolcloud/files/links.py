@@ -34,6 +34,7 @@ from schoolcloud.web.i18n import N_
 MAX_FAILURES = 10
 LOCKOUT = timedelta(minutes=15)
 TICKET_LIFETIME = timedelta(hours=1)
+MAX_LABEL = 100
 
 
 def now() -> datetime:
@@ -62,9 +63,18 @@ def _parse_expiry(value) -> datetime | None:
     return moment
 
 
+def _clean_label(value) -> str:
+    label = value.strip() if isinstance(value, str) else ("" if value is None else None)
+    if label is None or len(label) > MAX_LABEL or any(ord(ch) < 32 for ch in label):
+        raise AppError("invalid_link_label", N_("The title may have at most 100 characters."), status=422,
+                       field="label")
+    return label
+
+
 async def create_link(user: User, node_id, *, mode=LinkMode.DOWNLOAD, password=None, expires_at=None,
-                      max_downloads=None) -> PublicLink:
+                      max_downloads=None, label=None) -> PublicLink:
     node = await managed_node(user, node_id)
+    label = _clean_label(label)
     if mode not in LinkMode.ALL:
         raise errors.invalid_parameter("mode")
     if mode == LinkMode.DROP and not node.is_folder:
@@ -76,7 +86,8 @@ async def create_link(user: User, node_id, *, mode=LinkMode.DOWNLOAD, password=N
         raise errors.invalid_parameter("max_downloads")
     link = await PublicLink.create(
         token=secrets.token_urlsafe(32), school_id=node.space.school_id, node_id=node.id, created_by=user,
-        mode=mode, password_hash=await asyncio.to_thread(hash_password, password) if password else None,
+        mode=mode, label=label,
+        password_hash=await asyncio.to_thread(hash_password, password) if password else None,
         expires_at=_parse_expiry(expires_at), max_downloads=max_downloads)
     await audit.record("files.link_create", actor=user, school_id=link.school_id, target_type="file_node",
                        target_id=node.id, details={"link": link.id, "mode": mode, "password": bool(password),

@@ -71,7 +71,7 @@ async def landing(request: Request) -> Response:
     """
     summary: What a public link offers (no login; X-Link-Password header when it has a password).
     responses:
-      200: {description: "{mode, node, expires_at, downloads_left, ticket}; a drop link shows only the folder's
+      200: {description: "{mode, node, expires_at, downloads_left, label?, ticket?}; a drop link shows only the folder's
         name. ticket (links with a password) - append ?ticket= to the other /s/ URLs instead of the header (1 hour)."}
       404: {description: Unknown, expired, exhausted or revoked link, or a missing or wrong password (all identical).}
     """
@@ -80,6 +80,8 @@ async def landing(request: Request) -> Response:
     link = await _open(request, *LinkMode.ALL)
     node = link.node
     body = {"mode": link.mode, "expires_at": link.expires_at.isoformat() if link.expires_at else None}
+    if link.label:
+        body["label"] = link.label
     if link.password_hash:
         body["ticket"] = links.make_ticket(_secret(request), link.token)
     if link.mode == LinkMode.DROP:

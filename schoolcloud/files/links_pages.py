@@ -182,7 +182,8 @@ async def folder_page(request: Request, link: PublicLink) -> HTMLResponse:
 def drop_page(request: Request, link: PublicLink, *, sent: list[Node] | None = None,
               error: str | None = None, status_code: int = 200) -> HTMLResponse:
     return render_public(request, "files/link_drop.html", status_code=status_code,
-                         page_title=link.node.name or _("File drop"), link=link, sent=sent, error=error)
+                         page_title=link.label or link.node.name or _("File drop"), link=link, sent=sent,
+                         error=error)
 
 
 async def drop_submit(request: Request) -> Response:

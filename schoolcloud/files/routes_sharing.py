@@ -59,7 +59,8 @@ def _here(node_id) -> str:
 
 # Where a service's refusal belongs in the forms (AppError.field or code -> form field).
 SHARE_FIELDS = {"recipient": "recipient", "recipient.type": "recipient", "recipient.id": "recipient"}
-LINK_FIELDS = {"expires_at": "expires", "max_downloads": "max_downloads", "password": "password", "mode": "mode"}
+LINK_FIELDS = {"expires_at": "expires", "max_downloads": "max_downloads", "password": "password", "mode": "mode",
+               "label": "label"}
 CODE_FIELDS = {"not_found": "recipient", "not_a_folder": "mode", "expiry_in_past": "expires"}
 
 
@@ -134,7 +135,8 @@ def _link_form_errors(form) -> tuple[dict, dict, dict]:
     """(errors, values, service arguments) of the link form; checked here first so that each message
     names what to correct, in the words of the form."""
     values = {"mode": form.get("mode") or LinkMode.DOWNLOAD, "expires": str(form.get("expires") or "").strip(),
-              "max_downloads": str(form.get("max_downloads") or "").strip()}
+              "max_downloads": str(form.get("max_downloads") or "").strip(),
+              "label": str(form.get("label") or "").strip()}
     errors = {}
     password = form.get("password") or None
     if password is not None and len(password) > MAX_LENGTH:
@@ -156,7 +158,7 @@ def _link_form_errors(form) -> tuple[dict, dict, dict]:
             max_downloads = 0
         if max_downloads < 1:
             errors["max_downloads"] = _("The download limit must be a whole number of at least 1.")
-    arguments = {"mode": values["mode"], "password": password, "max_downloads": max_downloads,
+    arguments = {"mode": values["mode"], "password": password, "max_downloads": max_downloads, "label": values["label"],
                  "expires_at": f"{expires.isoformat()}T23:59:59" if expires else None}
     return errors, values, arguments
 

@@ -23,7 +23,7 @@ def share_json(share: Share, names: dict) -> dict:
 
 
 def link_json(link: PublicLink) -> dict:
-    return {"id": link.id, "node_id": link.node_id, "mode": link.mode, "token": link.token,
+    return {"id": link.id, "node_id": link.node_id, "mode": link.mode, "label": link.label, "token": link.token,
             "url": f"{LINK_PREFIX}{link.token}", "password": link.password_hash is not None,
             "expires_at": link.expires_at.isoformat() if link.expires_at else None,
             "max_downloads": link.max_downloads, "downloads": link.downloads, "uploads": link.uploads,
@@ -118,7 +118,8 @@ async def recipients(request: Request) -> JSONResponse:
 async def node_links(request: Request) -> Response:
     """
     summary: The public links of a file or folder (GET), or create one (POST {"mode" download|drop,
-      "password"?, "expires_at"? ISO 8601, "max_downloads"?}); for the writers of its space.
+      "password"?, "expires_at"? ISO 8601, "max_downloads"?, "label"? - the title visitors see}); for the
+      writers of its space.
     responses:
       200: {description: "{items: [link]}"}
       201: {description: "The link; its url is /s/{token}."}
@@ -132,7 +133,7 @@ async def node_links(request: Request) -> Response:
         body = await json_body(request)
         link = await links.create_link(user, node_id, mode=body.get("mode", "download"),
                                        password=body.get("password") or None, expires_at=body.get("expires_at"),
-                                       max_downloads=body.get("max_downloads"))
+                                       max_downloads=body.get("max_downloads"), label=body.get("label"))
         return JSONResponse(link_json(link), status_code=201)
     return JSONResponse({"items": [link_json(link) for link in await links.list_links(user, node_id)]})
 

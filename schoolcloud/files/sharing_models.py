@@ -71,6 +71,9 @@ class PublicLink(Model):
     created_by = fields.ForeignKeyField("models.User", related_name="created_file_links", null=True,
                                         on_delete=fields.SET_NULL)
     mode = fields.CharField(max_length=16, default=LinkMode.DOWNLOAD)
+    # Shown to the link's visitors as its title (e.g. "Abgabe Erörterung bis Freitag"); empty: the name of
+    # the linked file or folder. The only thing of the owner's a visitor sees is what the owner chose.
+    label = fields.CharField(max_length=100, default="", db_default="")
     password_hash = fields.CharField(max_length=255, null=True)
     expires_at = fields.DatetimeField(null=True)
     max_downloads = fields.IntField(null=True)
