@@ -22,12 +22,22 @@ $(TEST_INSTALLED): pyproject.toml $(INSTALLED)
 
 install: $(INSTALLED)
 
-# Debian packages the tests need (headless Chromium for page tests); installed only where missing.
+# Debian packages the tests need, installed only where missing: headless Chromium for page tests, nginx and
+# redis-server for the scale-out tests. Services are not started by the install (policy-rc.d): the tests
+# start nginx (and a redis-server they may stop) themselves, as the current user.
+DEBIAN_TEST_PACKAGES := chromium nginx redis-server  # each provides the command of its name
 test-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; for package in $(DEBIAN_TEST_PACKAGES); do \
+	  command -v $$package >/dev/null 2>&1 || [ -x /usr/sbin/$$package ] || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "note: chromium is missing; install Debian's chromium package for the browser tests"; fi; }
+	    policy=/usr/sbin/policy-rc.d; own_policy=; \
+	    if [ ! -e $$policy ]; then printf '#!/bin/sh\nexit 101\n' > $$policy && chmod +x $$policy && own_policy=1; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; status=$$?; \
+	    [ -z "$$own_policy" ] || rm -f $$policy; exit $$status; \
+	  else echo "note: missing Debian packages:$$missing (browser and scale-out tests need them)"; fi; \
+	fi
 
 run: $(INSTALLED)
 	$(BIN)/schoolcloud run

@@ -99,19 +99,34 @@ def _routes(settings: Settings):
     return routes
 
 
+def configure_logging(settings: Settings) -> None:
+    """The app's own log lines at LOG_LEVEL, also when a server other than `schoolcloud serve` (which
+    configures logging itself) runs the app, e.g. `uvicorn schoolcloud.asgi:app`."""
+    log.setLevel(settings.log_level.upper())
+    if not logging.getLogger().handlers and not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     form_targets = [] if settings.embedded_idp else [settings.oidc_issuer]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        from schoolcloud import redis_client, wakeup
         from schoolcloud.files.context import FilesContext, Limits, prepare_store, store_from_settings
+        from schoolcloud.idp import throttle
 
         store = store_from_settings(settings)
+        app.state.redis = redis_client.connect(settings)
+        app.state.throttle = throttle.create(app.state.redis, settings.redis_prefix)
         try:
             await prepare_store(store)
             app.state.store = store
-            app.state.files = FilesContext(store, Limits.from_settings(settings))
+            wakeups = wakeup.create(app.state.redis, settings.redis_prefix + "wakeup:files")
+            app.state.files = FilesContext(store, Limits.from_settings(settings), wakeups)
             async with RegisterTortoise(app, config=tortoise_config(settings)):
                 from schoolcloud.files.previews import start_worker, stop_worker
 
@@ -120,8 +135,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     yield
                 finally:
                     await stop_worker(previews)
+                    await wakeups.close()
         finally:
             await store.close()
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
 
     from schoolcloud.files.api import STREAMING_PREFIXES
     from schoolcloud.files.links_api import STREAMING_PREFIX as LINK_STREAMING_PREFIX
@@ -150,5 +168,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers={AppError: app_error, HTTPException: http_error, Exception: server_error},
     )
     app.state.settings = settings
+    configure_logging(settings)
     app.state.oauth = make_oauth(settings)
     return app

@@ -41,6 +41,10 @@ VARIABLES: tuple[Variable, ...] = (
              "Production: `postgres://user:pass@host:5432/db`."),
     Variable("SECRET_KEY", "", "Signs session cookies and CSRF tokens (at least 32 characters). Required "
              "unless BASE_URL is a loopback address, where one is generated into VAR_DIR."),
+    Variable("REDIS_URL", "", "Redis shared by all app instances for the login-throttle counters, e.g. "
+             "`redis://redis:6379/0` (`rediss://` for TLS); empty: the counters are kept in the database."),
+    Variable("REDIS_PREFIX", "schoolcloud:", "Prefix of every Redis key, so that several installations (or "
+             "test runs) can share one Redis."),
     Variable("STORAGE", "local", "Object store backend.", "choice", ("local", "s3")),
     Variable("STORAGE_PATH", "", "Folder of the local object store; empty means VAR_DIR/objects.", "path"),
     Variable("S3_ENDPOINT", "", "S3 endpoint as host:port (with STORAGE=s3)."),
@@ -129,6 +133,8 @@ class Settings:
     var_dir: Path
     database_url: str
     secret_key: str
+    redis_url: str
+    redis_prefix: str
     storage: str
     storage_path: Path
     s3_endpoint: str
@@ -235,6 +241,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         values["secret_key"] = _dev_secret(values["var_dir"])
     elif len(values["secret_key"]) < 32:
         raise ConfigError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")
+    if values["redis_url"] and not values["redis_url"].startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://")
     if values["storage"] == "s3":
         for name in ("s3_endpoint", "s3_access_key", "s3_secret_key"):
             if not values[name]:

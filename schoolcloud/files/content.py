@@ -165,11 +165,13 @@ async def add_version(ctx: FilesContext, user: User | None, folder: Node, name: 
             return target, existing is None
 
     try:
-        return await retry_on_collision(work)
+        result = await retry_on_collision(work)
     except BaseException:
         if owned:
             await discard(ctx, obj.key)
         raise
+    await ctx.new_version_added()
+    return result
 
 
 @dataclass

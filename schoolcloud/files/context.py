@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from schoolcloud.config import Settings
 from storage import ObjectStore, create_store
+
+if TYPE_CHECKING:
+    from schoolcloud.wakeup import LocalWakeup
+
+log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 
@@ -49,6 +56,16 @@ class Limits:
 class FilesContext:
     store: ObjectStore
     limits: Limits
+    # Tells the background workers (previews) that a new version is there; None: they find it by polling.
+    wakeup: "LocalWakeup | None" = None
+
+    async def new_version_added(self) -> None:
+        if self.wakeup is None:
+            return
+        try:
+            await self.wakeup.notify()
+        except Exception as exc:  # noqa: BLE001  (only a hint: the upload has been committed)
+            log.warning("could not wake the workers: %s", type(exc).__name__)
 
 
 def store_from_settings(settings: Settings) -> ObjectStore:

@@ -5,7 +5,8 @@ instance) finds new versions of previewable types, adds a ``pending`` ``Preview`
 unique ``version_id`` makes a second instance's insert fail harmlessly), claims one row at a time with a
 conditional UPDATE (``status = pending`` -> ``working``; a ``working`` row whose instance died is taken
 over after ``STALE_AFTER``), renders it in one worker thread and stores the thumbnail (WebP, at most
-``THUMB_SIZE`` px) in the row: ``ready``, or ``failed`` with a reason.
+``THUMB_SIZE`` px) in the row: ``ready``, or ``failed`` with a reason. Between jobs the worker waits
+for a wake-up (a new version on any instance: schoolcloud/wakeup.py) or the next poll.
 
 Bounds: only versions up to ``MAX_INPUT_BYTES`` are read (into memory, once), images over
 ``MAX_PIXELS`` are refused before decoding (decompression bombs), PDFs are rendered at a scale that
@@ -23,6 +24,8 @@ import asyncio
 import concurrent.futures
 import io
 import logging
+import os
+import socket
 import warnings
 from datetime import datetime, timedelta, timezone
 
@@ -37,6 +40,7 @@ from schoolcloud.files.context import FilesContext
 from schoolcloud.files.models import FileVersion, Preview, PreviewStatus
 from schoolcloud.files.serialize import etag
 from schoolcloud.web.errors import AppError
+from schoolcloud.wakeup import LocalWakeup
 from schoolcloud.web.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -51,9 +55,10 @@ MAX_PDF_POINTS = 14_400 * 14_400  # PDF's own page size limit (200 in)
 RENDER_TIMEOUT = 20.0
 MAX_ATTEMPTS = 3
 STALE_AFTER = timedelta(minutes=5)
-IDLE_SECONDS = 1.0
 DISCOVER_BATCH = 200
 ROUTE = "/api/v1/files/preview/{node_id:int}"
+
+INSTANCE = f"{socket.gethostname()}:{os.getpid()}"  # names this app process in the log
 
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="previews")
 
@@ -147,6 +152,7 @@ class Worker:
     def __init__(self, ctx: FilesContext):
         self.ctx = ctx
         self.mark = 0  # highest FileVersion id already looked at by this instance
+        self.wakeup = ctx.wakeup or LocalWakeup()
 
     async def discover(self) -> int:
         """Add pending rows for versions of previewable types that have none."""
@@ -183,12 +189,16 @@ class Worker:
         return None
 
     async def finish(self, row: Preview, *, data: bytes | None = None, error: str = "") -> None:
+        claimed = Preview.filter(id=row.id, attempts=row.attempts, status=PreviewStatus.WORKING)
         if data is not None:
-            await Preview.filter(id=row.id, attempts=row.attempts, status=PreviewStatus.WORKING).update(
-                status=PreviewStatus.READY, data=data, content_type="image/webp", error="")
+            done = await claimed.update(status=PreviewStatus.READY, data=data, content_type="image/webp", error="")
         elif row.attempts >= MAX_ATTEMPTS or error:
-            await Preview.filter(id=row.id, attempts=row.attempts, status=PreviewStatus.WORKING).update(
-                status=PreviewStatus.FAILED, error=(error or "gave up")[:255])
+            done = await claimed.update(status=PreviewStatus.FAILED, error=(error or "gave up")[:255])
+        else:
+            return
+        if done:  # one line per finished job, naming the instance: which one did what, across replicas
+            log.info("preview %s of version %s %s by %s", row.id, row.version_id,
+                     "ready" if data is not None else "failed", INSTANCE)
 
     async def process(self, row: Preview) -> None:
         version = await FileVersion.get_or_none(id=row.version_id)
@@ -243,7 +253,7 @@ class Worker:
                 log.exception("preview worker step failed")
                 busy = False
             if not busy:
-                await asyncio.sleep(IDLE_SECONDS)
+                await self.wakeup.wait(self.wakeup.poll_seconds)  # a new version anywhere wakes it early
 
 
 async def start_worker(ctx: FilesContext) -> asyncio.Task:

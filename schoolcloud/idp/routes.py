@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from schoolcloud.accounts.models import User
 from schoolcloud.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
-from schoolcloud.idp import keys, service, throttle
+from schoolcloud.idp import keys, service
 from schoolcloud.idp.clients import clients
 from schoolcloud.privacy import audit
 from schoolcloud.web.csrf import checked_form
@@ -113,19 +113,20 @@ async def _login_submit(request: Request) -> Response:
         return render(request, "idp/login.html", status_code=status, username=username, error=message,
                       page_title=_("Login"))
 
-    async with throttle.one_at_a_time(username):
-        until = await throttle.locked_until(username, ip)
+    limiter = request.app.state.throttle
+    async with limiter.one_at_a_time(username):
+        until = await limiter.locked_until(username, ip)
         if until is not None:
             return again(_("Too many failed attempts. Please wait until %(time)s UTC and try again.",
                            time=until.strftime("%H:%M")), 429)
         user = await User.get_or_none(username=username).prefetch_related("school") if username else None
         valid = await run_in_threadpool(verify_password, user.password_hash if user else None, password)
         if not valid or not user.active or (user.school is not None and not user.school.active):
-            await throttle.record_failure(username, ip)
+            await limiter.record_failure(username, ip)
             if user is not None:
                 await audit.record("login.failed", actor=user, school_id=user.school_id, ip=ip)
             return again(_("Wrong login name or password."), 401)
-        await throttle.record_success(username, ip)
+        await limiter.record_success(username, ip)
     if user.must_change_password:
         request.session[SESSION_PENDING] = str(user.public_id)
         return RedirectResponse("/idp/password", status_code=303)

@@ -9,6 +9,9 @@ where the account has logged in successfully before (``known`` pairs): a pupil w
 purpose two hundred times locks out neither the school nor a classmate who logs in there every day,
 while guessing from elsewhere stays locked. The per-account-and-address lock applies always.
 
+The counts live in the database (``DatabaseThrottle``) or, with SCHOOLCLOUD_REDIS_URL, in Redis
+(``RedisThrottle`` in idp/throttle_redis.py); ``create`` picks one.
+
 The client address is what uvicorn reports: behind a reverse proxy, list it in
 SCHOOLCLOUD_TRUSTED_PROXIES so that the proxy's X-Forwarded-For is used (see auth/README.md).
 """
@@ -39,6 +42,7 @@ ACCOUNT_AND_IP = Rule("pair", 5, timedelta(minutes=15), timedelta(minutes=5))
 ACCOUNT = Rule("account", 50, timedelta(hours=1), timedelta(minutes=15))
 IP = Rule("ip", 200, timedelta(minutes=10), timedelta(minutes=10))
 KNOWN_FOR = timedelta(days=30)  # how long a successful login makes an account+address pair known
+MAX_LOCK = timedelta(days=1)
 
 
 def _username(username: str) -> str:
@@ -87,35 +91,84 @@ async def one_at_a_time(username: str):
             del _waiting[key], _locks[key]
 
 
-async def locked_until(username: str, ip: str) -> datetime | None:
-    """The latest lock that applies to this attempt, or None."""
-    now = _now()
-    rows = await LoginThrottle.filter(key__in=[key for _, key in _keys(username, ip)], locked_until__gt=now)
-    if any(not row.key.startswith("pair:") for row in rows) and _username(username) and \
-            await LoginThrottle.exists(key=_known_key(username, ip), window_start__gt=now - KNOWN_FOR):
-        rows = [row for row in rows if row.key.startswith("pair:")]
-    return max((row.locked_until for row in rows), default=None)
+def lock_length(rule: Rule, failures: int) -> timedelta:
+    """Each failure beyond the limit doubles the lock, up to a day."""
+    return min(rule.lock * (2 ** min(failures - rule.max_failures, 10)), MAX_LOCK)
 
 
-async def record_failure(username: str, ip: str) -> None:
-    now = _now()
-    for rule, key in _keys(username, ip):
+class Throttle:
+    """The policy above; subclasses keep the counts (the database, or Redis when configured)."""
+
+    def one_at_a_time(self, username: str):
+        return one_at_a_time(username)
+
+    async def locked_until(self, username: str, ip: str) -> datetime | None:
+        """The latest lock that applies to this attempt, or None."""
+        now = _now()
+        locks = await self._locks([key for _, key in _keys(username, ip)], now)
+        if any(not key.startswith("pair:") for key in locks) and _username(username) and \
+                await self._is_known(_known_key(username, ip), now):
+            locks = {key: until for key, until in locks.items() if key.startswith("pair:")}
+        return max(locks.values(), default=None)
+
+    async def record_failure(self, username: str, ip: str) -> None:
+        now = _now()
+        for rule, key in _keys(username, ip):
+            await self._count_failure(rule, key, now)
+
+    async def record_success(self, username: str, ip: str) -> None:
+        await self._forget(f"pair:{_key_part(username)}:{ip}")
+        await self._remember(_known_key(username, ip), _now())
+
+    async def _locks(self, keys: list[str], now: datetime) -> dict[str, datetime]:
+        raise NotImplementedError
+
+    async def _is_known(self, key: str, now: datetime) -> bool:
+        raise NotImplementedError
+
+    async def _count_failure(self, rule: Rule, key: str, now: datetime) -> None:
+        raise NotImplementedError
+
+    async def _forget(self, key: str) -> None:
+        raise NotImplementedError
+
+    async def _remember(self, key: str, now: datetime) -> None:
+        raise NotImplementedError
+
+
+class DatabaseThrottle(Throttle):
+    """Counts in the ``idp_login_throttle`` table: shared by every instance on the same database, but
+    attempts are serialised per process only (use Redis with several instances)."""
+
+    async def _locks(self, keys: list[str], now: datetime) -> dict[str, datetime]:
+        rows = await LoginThrottle.filter(key__in=keys, locked_until__gt=now)
+        return {row.key: row.locked_until for row in rows}
+
+    async def _is_known(self, key: str, now: datetime) -> bool:
+        return await LoginThrottle.exists(key=key, window_start__gt=now - KNOWN_FOR)
+
+    async def _count_failure(self, rule: Rule, key: str, now: datetime) -> None:
         await LoginThrottle.get_or_create(key=key, defaults={"failures": 0, "window_start": now})
         await LoginThrottle.filter(key=key, window_start__lt=now - rule.window).update(failures=0, window_start=now)
         # Counted in the database, not in Python: parallel guesses must not overwrite each other's count.
         await LoginThrottle.filter(key=key).update(failures=F("failures") + 1)
         failures = (await LoginThrottle.get(key=key)).failures
         if failures >= rule.max_failures:
-            # Each further failure doubles the lock, up to a day.
-            extra = failures - rule.max_failures
-            until = now + min(rule.lock * (2 ** min(extra, 10)), timedelta(days=1))
-            await LoginThrottle.filter(key=key).update(locked_until=until)
+            await LoginThrottle.filter(key=key).update(locked_until=now + lock_length(rule, failures))
+
+    async def _forget(self, key: str) -> None:
+        await LoginThrottle.filter(key=key).delete()
+
+    async def _remember(self, key: str, now: datetime) -> None:
+        row, created = await LoginThrottle.get_or_create(key=key, defaults={"failures": 0, "window_start": now})
+        if not created:
+            await LoginThrottle.filter(key=row.key).update(window_start=now)
 
 
-async def record_success(username: str, ip: str) -> None:
-    await LoginThrottle.filter(key=f"pair:{_key_part(username)}:{ip}").delete()
-    now = _now()
-    row, created = await LoginThrottle.get_or_create(key=_known_key(username, ip),
-                                                     defaults={"failures": 0, "window_start": now})
-    if not created:
-        await LoginThrottle.filter(key=row.key).update(window_start=now)
+def create(redis=None, prefix: str = "") -> Throttle:
+    """The app's throttle: in Redis when there is one, else in the database."""
+    if redis is None:
+        return DatabaseThrottle()
+    from schoolcloud.idp.throttle_redis import RedisThrottle
+
+    return RedisThrottle(redis, prefix)

@@ -21,14 +21,24 @@ async def home(request: Request):
 
 
 async def live(request: Request):
+    """Alive as long as the process answers; deliberately checks nothing else, so that a database outage
+    makes pods unready (readiness) instead of restarting all of them (liveness)."""
     return PlainTextResponse("ok")
 
 
 async def ready(request: Request):
+    """Ready when the database answers, and Redis too where one is configured (logins need it)."""
     try:
         await connections.get("default").execute_query("SELECT 1")
     except Exception as exc:  # any database failure means: send no traffic here
         return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+    redis = request.app.state.redis
+    if redis is not None:
+        try:
+            await redis.ping()
+        except Exception as exc:  # noqa: BLE001
+            return JSONResponse({"status": "unavailable", "reason": f"redis: {type(exc).__name__}"},
+                                status_code=503)
     return JSONResponse({"status": "ok"})
 
 
