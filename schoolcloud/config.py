@@ -41,8 +41,9 @@ VARIABLES: tuple[Variable, ...] = (
              "Production: `postgres://user:pass@host:5432/db`."),
     Variable("SECRET_KEY", "", "Signs session cookies and CSRF tokens (at least 32 characters). Required "
              "unless BASE_URL is a loopback address, where one is generated into VAR_DIR."),
-    Variable("REDIS_URL", "", "Redis shared by all app instances for the login-throttle counters, e.g. "
-             "`redis://redis:6379/0` (`rediss://` for TLS); empty: the counters are kept in the database."),
+    Variable("REDIS_URL", "", "Redis shared by all app instances for the login-throttle counters and background-job "
+             "wake-ups, e.g. `redis://redis:6379/0` (`rediss://` for TLS); empty: counters in the database, "
+             "jobs found by polling."),
     Variable("REDIS_PREFIX", "schoolcloud:", "Prefix of every Redis key, so that several installations (or "
              "test runs) can share one Redis."),
     Variable("STORAGE", "local", "Object store backend.", "choice", ("local", "s3")),

@@ -1,7 +1,8 @@
 """The optional Redis that all app instances share (SCHOOLCLOUD_REDIS_URL).
 
 Only state that is short-lived and written on hot paths goes there: the login-throttle counters
-(idp/throttle_redis.py), which would otherwise cost several row writes per login. Sessions stay rows in
+(idp/throttle_redis.py), which would otherwise cost several row writes per login, and wake-ups for the
+background workers (wakeup.py). Sessions stay rows in
 the database (auth/sessions.py): logout, deactivation and erasure must end them at once and durably, and
 Redis here may keep nothing on disk. Background jobs are claimed in the database too (files/previews.py),
 so a Redis outage never loses work. Without a URL everything stays in the database: the single-process

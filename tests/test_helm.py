@@ -32,15 +32,17 @@ RELEASE = "sc"
 
 DECLARED = {PREFIX + v.name for v in VARIABLES}
 SECRET_VARIABLES = {PREFIX + n for n in ("DATABASE_URL", "SECRET_KEY", "S3_ACCESS_KEY", "S3_SECRET_KEY",
-                                         "OIDC_CLIENT_SECRET")}
+                                         "OIDC_CLIENT_SECRET", "REDIS_URL")}
 # Production values, but every secret given as a plain value, so the chart creates its Secret.
 PLAIN_SECRETS = {
     "database": {"existingSecret": "", "url": "postgres://schoolcloud:Pg-Pa55@pg.fra.example.org:5432/schoolcloud"},
     "secretKey": {"existingSecret": "", "value": "Secret-Key-0123456789-abcdefghijklmnop"},
     "s3": {"existingSecret": "", "accessKey": "Access-Key-4711", "secretKey": "S3-Secret-Key-0815"},
     "oidc": {"existingSecret": "", "clientSecret": "Oidc-Client-Secret-42"},
+    "redis": {"existingSecret": "", "url": "redis://:Redis-Pa55@redis.schoolcloud:6379/0"},
 }
-SECRET_VALUES = ["Pg-Pa55", "Secret-Key-0123456789", "Access-Key-4711", "S3-Secret-Key-0815", "Oidc-Client-Secret-42"]
+SECRET_VALUES = ["Pg-Pa55", "Secret-Key-0123456789", "Access-Key-4711", "S3-Secret-Key-0815", "Oidc-Client-Secret-42",
+                 "Redis-Pa55"]
 
 
 @pytest.fixture(scope="session")
@@ -174,10 +176,11 @@ def test_rendered_objects(rendered):
     def summary(docs):
         return sorted(d["kind"] for d in docs)
 
-    base = ["ConfigMap", "Deployment", "Job", "Job", "Service", "ServiceAccount"]
+    base = ["ConfigMap", "Deployment", "Job", "Job", "PodDisruptionBudget", "Service", "ServiceAccount"]
     assert summary(rendered["default"]) == base  # no Ingress by default; no secret values, so no Secret
-    assert summary(rendered["production"]) == sorted(base + ["Ingress"])  # existing Secrets: none created
-    assert summary(rendered["plain"]) == sorted(base + ["Ingress", "Secret", "Secret"])  # release + hook copy
+    production = sorted(base + ["HorizontalPodAutoscaler", "Ingress"])
+    assert summary(rendered["production"]) == production  # existing Secrets: none created
+    assert summary(rendered["plain"]) == sorted(production + ["Secret", "Secret"])  # release + hook copy
 
 
 @pytest.mark.parametrize("name", ["default", "production", "plain"])
@@ -260,6 +263,7 @@ def test_existing_secrets_are_referenced_not_copied(rendered, name):
         PREFIX + "S3_ACCESS_KEY": {"name": "schoolcloud-s3", "key": "access-key"},
         PREFIX + "S3_SECRET_KEY": {"name": "schoolcloud-s3", "key": "secret-key"},
         PREFIX + "OIDC_CLIENT_SECRET": {"name": "schoolcloud-oidc", "key": "client-secret"},
+        PREFIX + "REDIS_URL": {"name": "schoolcloud-redis", "key": "redis-url"},
     }
 
 

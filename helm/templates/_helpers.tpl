@@ -60,7 +60,7 @@ SCHOOLCLOUD_S3_SECURE: {{ $v.s3.secure | toString | toJson }}
 SCHOOLCLOUD_OIDC_ISSUER: {{ $v.oidc.issuer | toJson }}
 SCHOOLCLOUD_OIDC_CLIENT_ID: {{ $v.oidc.clientId | toJson }}
 {{- /* Empty means the app's own default, so leave the variable out. */}}
-{{- range $name, $value := dict "OIDC_SCOPES" $v.oidc.scopes "OIDC_ROLE_CLAIM" $v.oidc.roleClaim "OIDC_ROLE_MAP" $v.oidc.roleMap "OIDC_SCHOOL_CLAIM" $v.oidc.schoolClaim "OIDC_CLASSES_CLAIM" $v.oidc.classesClaim "OIDC_USERNAME_CLAIM" $v.oidc.usernameClaim "BOOTSTRAP_SCHOOL" $v.bootstrapSchool "TRUSTED_PROXIES" $v.trustedProxies }}
+{{- range $name, $value := dict "OIDC_SCOPES" $v.oidc.scopes "OIDC_ROLE_CLAIM" $v.oidc.roleClaim "OIDC_ROLE_MAP" $v.oidc.roleMap "OIDC_SCHOOL_CLAIM" $v.oidc.schoolClaim "OIDC_CLASSES_CLAIM" $v.oidc.classesClaim "OIDC_USERNAME_CLAIM" $v.oidc.usernameClaim "BOOTSTRAP_SCHOOL" $v.bootstrapSchool "TRUSTED_PROXIES" $v.trustedProxies "REDIS_PREFIX" $v.redis.prefix }}
 {{- if $value }}
 SCHOOLCLOUD_{{ $name }}: {{ $value | toJson }}
 {{- end }}
@@ -87,6 +87,7 @@ a URL it rejects at start, naming what to set.
 - {env: SCHOOLCLOUD_S3_ACCESS_KEY, value: {{ $v.s3.accessKey | toJson }}, secret: {{ $v.s3.existingSecret | toJson }}, key: {{ $v.s3.existingSecretKeys.accessKey | toJson }}}
 - {env: SCHOOLCLOUD_S3_SECRET_KEY, value: {{ $v.s3.secretKey | toJson }}, secret: {{ $v.s3.existingSecret | toJson }}, key: {{ $v.s3.existingSecretKeys.secretKey | toJson }}}
 - {env: SCHOOLCLOUD_OIDC_CLIENT_SECRET, value: {{ $v.oidc.clientSecret | toJson }}, secret: {{ $v.oidc.existingSecret | toJson }}, key: {{ $v.oidc.existingSecretKey | toJson }}}
+- {env: SCHOOLCLOUD_REDIS_URL, value: {{ $v.redis.url | toJson }}, secret: {{ $v.redis.existingSecret | toJson }}, key: {{ $v.redis.existingSecretKey | toJson }}}
 {{- end }}
 
 {{/* stringData of the chart's Secret: the plain values not covered by an existing Secret. */}}
