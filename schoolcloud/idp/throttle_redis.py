@@ -35,7 +35,9 @@ RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-LEASE_MS = 10_000  # longer than any one attempt (a password check takes well under a second)
+# Longer than any one attempt, even when password checks queue up under load; if the instance holding it
+# dies, attempts at that account wait this long at most.
+LEASE_MS = 30_000
 POLL_SECONDS = 0.02
 
 
