@@ -86,10 +86,11 @@ def _routes(settings: Settings):
     from schoolcloud.courses.routes_copy import routes as copy_pages
     from schoolcloud.courses.routes_library import routes as library_pages
     from schoolcloud.planning.pages import routes as planning_pages
+    from schoolcloud.privacy.routes import routes as privacy_pages
 
     routes = [*web_routes, *auth_routes, *accounts_routes, *files_pages, *sharing_pages, *teams_pages, *previews_api,
               *copy_pages, *course_pages, *lesson_pages, *block_pages, *library_pages,
-              *planning_pages,
+              *planning_pages, *privacy_pages,
               Mount("/api/v1/files", routes=files_api),
               Mount(LINKS_PREFIX, routes=links_api),
               Mount("/api/v1", routes=api_routes),

@@ -14,6 +14,7 @@ from schoolcloud.courses.api import routes as courses_api
 from schoolcloud.courses.api_library import routes as library_api
 from schoolcloud.planning.api import routes as planning_api
 from schoolcloud.planning.api_steps import routes as planning_steps_api
+from schoolcloud.privacy.api import routes as privacy_api
 from schoolcloud.web.csrf import csrf_token
 
 schemas = SchemaGenerator({
@@ -64,4 +65,5 @@ routes = [
     *library_api,
     *planning_api,
     *planning_steps_api,
+    *privacy_api,
 ]

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import ipaddress
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from tortoise.transactions import in_transaction
@@ -59,6 +60,20 @@ async def record(action: str, *, actor=None, school_id: int | None = None, targe
 
 async def verify() -> tuple[bool, int, str]:
     """Walk the chain; return (intact, events checked, description of the first break)."""
+    result = await check_chain()
+    return result.intact, result.checked, result.problem
+
+
+@dataclass
+class ChainCheck:
+    intact: bool
+    checked: int
+    problem: str = ""  # English, for the command line
+    event_id: int | None = None  # the first event that does not fit
+    reason: str = ""  # "changed" | "removed"
+
+
+async def check_chain() -> ChainCheck:
     prev_hash = GENESIS
     count = 0
     async for event in _iterate():
@@ -66,12 +81,14 @@ async def verify() -> tuple[bool, int, str]:
                               target_type=event.target_type, target_id=event.target_id,
                               details=event.details, ip=event.ip, created_at=event.created_at)
         if event.prev_hash != prev_hash:
-            return False, count, f"event {event.id}: previous hash does not match (an event was removed)"
+            return ChainCheck(False, count, f"event {event.id}: previous hash does not match (an event was removed)",
+                              event.id, "removed")
         if event.hash != expected:
-            return False, count, f"event {event.id}: content does not match its hash (the event was changed)"
+            return ChainCheck(False, count, f"event {event.id}: content does not match its hash (the event was changed)",
+                              event.id, "changed")
         prev_hash = event.hash
         count += 1
-    return True, count, ""
+    return ChainCheck(True, count)
 
 
 async def _iterate(batch: int = 1000):

@@ -1,0 +1,45 @@
+"""axe scans (WCAG 2.1 A/AA) of the privacy pages in headless Chromium, each also at 320 CSS pixels (no
+sideways scrolling) and with no CSP violation or console error."""
+
+from __future__ import annotations
+
+import pytest
+
+from schoolcloud.accounts.models import Role
+from schoolcloud.privacy import audit
+from tests.support.chromium import browser  # noqa: F401  (browser: session fixture)
+from tests.support.data import make_class, make_member, make_school
+from tests.support.page_checks import check_page, tabs
+
+# (name, path, who, expected status); paths may name {pupil_id}.
+PAGES = [
+    ("audit trail, school admin", "/admin/audit", "admin", 200),
+    ("audit trail filtered by kind, school admin", "/admin/audit?kind=files", "admin", 200),
+    ("audit trail with a bad filter, school admin", "/admin/audit?from=gestern&actor=x", "admin", 422),
+]
+
+
+@pytest.fixture(scope="module")
+async def world(app):
+    school = await make_school(state="NI")
+    admin = await make_member(school, Role.SCHOOL_ADMIN)
+    pupil = await make_member(school, Role.PUPIL, given_name="Mia", family_name="Schulz")
+    await make_class(school, "7b", members=[pupil])
+    for n in range(3):
+        await audit.record("files.trash", actor=pupil, school_id=school.id, target_type="file_node", target_id=n,
+                           ip="10.0.0.7")
+    return {"admin": admin, "pupil": pupil, "ids": {"pupil_id": str(pupil.public_id)}}
+
+
+@pytest.fixture(scope="module")
+async def tab_for(app, browser, world):
+    async with tabs(app, browser, world) as opener:
+        yield opener
+
+
+@pytest.mark.parametrize(("name", "path", "who", "status"), PAGES, ids=[p[0] for p in PAGES])
+async def test_page_is_accessible(app, world, tab_for, name, path, who, status):
+    page, watch = await tab_for(who)
+    response = await page.goto(f"{app.base_url}{path.format(**world['ids'])}")
+    assert response is not None and response.status == status, f"{name}: answered {response and response.status}"
+    await check_page(page, watch, name, status)
