@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -38,3 +41,16 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
+
+
+_limiter: anyio.CapacityLimiter | None = None
+
+
+async def check_password(password_hash: str | None, password: str) -> bool:
+    """verify_password in a worker thread, at most one per CPU core at a time: a login storm then queues
+    its checks (~0.2 s of CPU each) instead of time-slicing dozens of them at once, which would starve
+    the event loop, and with it every other request, of CPU."""
+    global _limiter
+    if _limiter is None:  # made inside the event loop, as anyio requires
+        _limiter = anyio.CapacityLimiter(os.cpu_count() or 1)
+    return await anyio.to_thread.run_sync(verify_password, password_hash, password, limiter=_limiter)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from authlib.integrations.base_client import OAuthError
 from joserfc.errors import JoseError
 from starlette.requests import Request
@@ -64,8 +65,9 @@ async def callback(request: Request) -> Response:
         })
         if not token.get("userinfo"):
             raise ValueError("the token response carried no id_token")
-    except (OAuthError, JoseError, ValueError, KeyError) as exc:
-        # Wrong state, replayed or unknown code, wrong nonce or audience, expired or forged token.
+    except (OAuthError, JoseError, ValueError, KeyError, httpx.HTTPError) as exc:
+        # Wrong state, replayed or unknown code, wrong nonce or audience, expired or forged token; or the
+        # provider did not answer in time (overloaded): the user may simply try again.
         log.warning("login callback refused: %s: %s", type(exc).__name__, exc)
         return _failed(request, _("The login could not be completed. Please try again."))
     claims = dict(token.get("userinfo") or {})

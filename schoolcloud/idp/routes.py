@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from schoolcloud.accounts.models import User
-from schoolcloud.accounts.passwords import MAX_LENGTH, MIN_LENGTH, hash_password, verify_password
+from schoolcloud.accounts.passwords import MAX_LENGTH, MIN_LENGTH, check_password, hash_password
 from schoolcloud.idp import keys, service
 from schoolcloud.idp.clients import clients
 from schoolcloud.privacy import audit
@@ -120,7 +120,7 @@ async def _login_submit(request: Request) -> Response:
             return again(_("Too many failed attempts. Please wait until %(time)s UTC and try again.",
                            time=until.strftime("%H:%M")), 429)
         user = await User.get_or_none(username=username).prefetch_related("school") if username else None
-        valid = await run_in_threadpool(verify_password, user.password_hash if user else None, password)
+        valid = await check_password(user.password_hash if user else None, password)
         if not valid or not user.active or (user.school is not None and not user.school.active):
             await limiter.record_failure(username, ip)
             if user is not None:
@@ -145,7 +145,7 @@ async def change_password(request: Request) -> Response:
     form = await checked_form(request)
     new, repeated = str(form.get("new_password", "")), str(form.get("new_password_repeat", ""))
     error = password_problem(new, repeated, user)
-    if not error and await run_in_threadpool(verify_password, user.password_hash, new):
+    if not error and await check_password(user.password_hash, new):
         error = _("The new password must differ from the one-time password.")
     if error:
         return render(request, "idp/change_password.html", status_code=422, error=error,
