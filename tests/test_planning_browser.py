@@ -78,6 +78,7 @@ PAGES = [
     ("plan overview with charts, admin", "/plans/{plan}", "admin"),
     *[(f"step {key}, admin", f"/plans/{{plan}}/steps/{key}", "admin")
       for key in ("profile", "inventory", "pedagogy", "target", "training", "support", "measures", "evaluation")],
+    ("table import, admin", "/plans/{plan}/import", "admin"),
     ("versions with a comparison, admin", "/plans/{plan}/versions?from=1&to=2", "admin"),
     ("step measures, invited teacher", "/plans/{plan}/steps/measures", "teacher"),
     ("plan overview, carrier", "/plans/{plan}", "carrier"),
@@ -118,6 +119,20 @@ async def test_step_with_unreadable_values_is_accessible(app, setting, tabs):
     assert await field.get_attribute("aria-invalid") == "true"
     assert "f-profile-classes-error" in await field.get_attribute("aria-describedby")
     await assert_accessible_here(page, "step with an unreadable value")
+    watch.assert_clean()
+
+
+async def test_import_errors_are_accessible(app, setting, tabs):
+    page, watch = await tabs("admin")
+    await page.goto(f"{app.base_url}/plans/{setting['plan'].id}/import")
+    broken = "Jahr;Kategorie;Beschreibung;Menge;Einzelpreis\n2026;Raumschiffe;X;-1;viel\n"
+    await page.locator("#import-file").set_input_files(
+        {"name": "massnahmen.csv", "mimeType": "text/csv", "buffer": broken.encode()})
+    async with page.expect_navigation():
+        await page.locator("main form[enctype] button[type=submit]").click()
+    assert await page.locator("tr.has-error").count() >= 3
+    await assert_accessible_here(page, "table import with errors")
+    watch.console_errors = [e for e in watch.console_errors if "status of 422" not in e]
     watch.assert_clean()
 
 

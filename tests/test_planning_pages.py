@@ -40,6 +40,9 @@ async def test_admin_writes_a_plan_step_by_step_without_javascript(app):
             assert 'aria-current="step"' in page.text and 'id="plan-panel"' in page.text
         profile = await http.get(f"/plans/{pid}/steps/profile")
         assert 'value="12345"' in profile.text  # the school number comes from the school
+        # The programme's open values are named beside the field where a plan may supply them.
+        params = re.search(r'<textarea id="f-programme-parameters"[^>]*>', profile.text).group(0)
+        assert 'aria-describedby="f-programme-parameters-hint finding-' in params and "per_pupil_amount" in profile.text
         saved = await http.post(f"/plans/{pid}/steps/profile", data={
             "base_revision": base_revision(profile.text), "title": "Medienkonzept 2026",
             "programme.rule_pack_id": "dp1-ni", "profile.name": "Grundschule am See", "profile.school_type": "grundschule",
@@ -86,6 +89,26 @@ async def test_admin_writes_a_plan_step_by_step_without_javascript(app):
         versions = await http.get(f"/plans/{pid}/versions", params={"from": 1, "to": 2})
         assert versions.status_code == 200
         assert "Grundschule am See" in versions.text and "Raum 101" in versions.text
+
+
+async def test_findings_are_tied_to_their_fields(app):
+    admin = await make_member(await make_school(state="NI"), Role.SCHOOL_ADMIN)
+    async with api_client(app.base_url, admin) as http:
+        pid = await create_plan_through_page(http)
+        answer = await http.post(f"/api/v1/plans/{pid}/steps/measures", data={
+            "base_revision": "1", "measures.0.id": "", "measures.0.year": "2026", "measures.0.category": "wlan",
+            "measures.0.description": "Access Points", "measures.0.quantity": "4", "measures.0.unit_price": "-450"})
+        assert answer.status_code == 200, answer.text  # a draft may be wrong; the validator says so
+        mark = answer.json()["marks"]["measures[0].unit_price"]
+        assert mark["invalid"] and mark["ids"]
+        page = await http.get(f"/plans/{pid}/steps/measures")
+        field = re.search(r'<input id="f-measures-0-unit_price"[^>]*>', page.text).group(0)
+        assert 'aria-invalid="true"' in field
+        finding_id = re.search(r'aria-describedby="([^"]+)"', field).group(1).split()[0]
+        finding = re.search(rf'<li id="{finding_id}"[^>]*>(.*?)</li>', page.text, re.S).group(1)
+        assert 'href="#f-measures-0-unit_price"' in finding
+        overview = await http.get(f"/plans/{pid}")  # on other pages the finding links to its step
+        assert f'href="/plans/{pid}/steps/measures#f-measures-0-unit_price"' in overview.text
 
 
 @pytest.mark.postgres
@@ -181,3 +204,34 @@ async def test_operator_creates_a_carrier_assigns_schools_and_a_carrier_account(
     admin = await make_member(school, Role.SCHOOL_ADMIN)
     async with api_client(app.base_url, admin) as http:
         assert (await http.get("/operator/carriers")).status_code == 403
+
+
+SIGNATURES = {"pdf": b"%PDF", "docx": b"PK", "odt": b"PK", "xlsx": b"PK", "ods": b"PK", "json": b"{"}
+
+
+async def test_every_export_format_downloads_for_the_plan_and_the_carrier(app):
+    carrier = await Carrier.create(name="Stadt Exportheim", state="NI")
+    school = await make_school(state="NI", name="Oberschule Exportheim")
+    await CarrierSchool.create(carrier=carrier, school=school)
+    carrier_user = await make_member(None, Role.CARRIER)
+    await CarrierMember.create(carrier=carrier, user=carrier_user)
+    admin = await make_member(school, Role.SCHOOL_ADMIN)
+    async with api_client(app.base_url, admin, timeout=120) as http:
+        pid = await create_plan_through_page(http)
+        await http.post(f"/api/v1/plans/{pid}/steps/measures", data={
+            "base_revision": "1", "measures.0.id": "", "measures.0.year": "2026", "measures.0.category": "wlan",
+            "measures.0.description": "Access Points", "measures.0.quantity": "16", "measures.0.unit_price": "450"})
+        overview = await http.get(f"/plans/{pid}")
+        for fmt, signature in SIGNATURES.items():
+            assert f"/plans/{pid}/export/{fmt}" in overview.text
+            exported = await http.get(f"/plans/{pid}/export/{fmt}")
+            assert exported.status_code == 200, (fmt, exported.text[:300])
+            assert exported.content.startswith(signature), fmt
+            assert "attachment" in exported.headers["content-disposition"]
+        assert (await http.get(f"/plans/{pid}/export/exe")).status_code == 404
+    async with api_client(app.base_url, carrier_user, timeout=120) as http:
+        page = await http.get(f"/carrier/{carrier.id}")
+        for fmt in ("pdf", "xlsx", "ods", "json"):
+            assert f"/carrier/{carrier.id}/export/{fmt}" in page.text
+            exported = await http.get(f"/carrier/{carrier.id}/export/{fmt}")
+            assert exported.status_code == 200 and exported.content.startswith(SIGNATURES[fmt]), fmt

@@ -69,6 +69,15 @@ def load(text: str) -> dict:
     return json.loads(text)
 
 
+def carrier_findings(carrier) -> list[dict] | None:
+    """The validator's findings on a carrier's consolidated plan (cap and budget across schools), or None."""
+    try:
+        from plans import validator
+    except ImportError:
+        return None
+    return [serialize.to_data(f) for f in validator.validate_carrier(carrier)]
+
+
 def findings(plan: Plan, programme: str) -> list[dict] | None:
     """The validator's findings as [{severity, code, path, message_de, message_en, source}], or None
     while no validator is available."""
@@ -90,6 +99,12 @@ def pack(programme: str) -> rulepack.RulePack | None:
         return rulepack.load_pack(programme)
     except rulepack.UnknownRulePack:
         return None
+
+
+def parameters(programme: str) -> list[tuple[str, bool]]:
+    """(name, value known) of the values the programme lets a plan supply (programme.parameters)."""
+    found = pack(programme)
+    return [(name, value.known) for name, value in found.parameters().items()] if found else []
 
 
 def categories(programme: str) -> list[tuple[str, str]]:

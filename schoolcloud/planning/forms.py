@@ -39,6 +39,7 @@ class Input:
     kind: str  # text, textarea, int, decimal, bool, choice, date, numbers, params, hidden
     value: str = ""
     choices: list[tuple[str, str]] = field(default_factory=list)
+    hint: str = ""
 
     @property
     def id(self) -> str:
@@ -123,8 +124,17 @@ def _show(value, tp) -> str:
 class Choices:
     """Options for fields that name other parts of the plan or a code list."""
 
-    def __init__(self, plan: Plan, programmes: list[tuple[str, str]], categories: list[tuple[str, str]]):
+    def __init__(self, plan: Plan, programmes: list[tuple[str, str]], categories: list[tuple[str, str]],
+                 parameters: list[tuple[str, bool]] = ()):
         self.plan, self.programmes, self.categories = plan, programmes, categories
+        self.parameters = list(parameters)  # (name, known) of the values the programme lets a plan set
+
+    def parameters_hint(self) -> str:
+        if not self.parameters:
+            return _("This programme leaves no values to fill in.")
+        names = ", ".join(name if known else _("%(name)s (unknown)", name=name) for name, known in self.parameters)
+        return _("Values this programme lets you set: %(names)s. Write one per line, e.g. %(example)s = 123,45.",
+                 names=names, example=self.parameters[0][0])
 
     def for_field(self, owner: str, name: str, tp, current: str) -> list[tuple[str, str]] | None:
         inner, optional = _unwrap(tp)
@@ -203,7 +213,7 @@ def _input(owner: str, attr: str, tp, value, name: str, choices: Choices, raw: d
     elif typing.get_origin(inner) is list:
         kind = "numbers"
     elif typing.get_origin(inner) is dict:
-        kind = "params"
+        return Input(name, label, "params", shown, hint=choices.parameters_hint())
     else:
         kind = "textarea" if attr in labels.LONG_TEXT else "text"
     return Input(name, label, kind, shown)

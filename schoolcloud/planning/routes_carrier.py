@@ -12,10 +12,12 @@ from starlette.routing import Route
 from plans import serialize
 from schoolcloud.auth.current import page
 from schoolcloud.files.routes import actor, short_time
-from schoolcloud.planning import figures, services_carriers
+from schoolcloud.planning import domain, figures, services_carriers
 from schoolcloud.planning.routes_export import carrier_formats, download, exporters, file_name
 from schoolcloud.planning.services_status import STATUS_LABELS
+from schoolcloud.planning.views import SEVERITY_LABELS
 from schoolcloud.web.errors import NotFound
+from schoolcloud.web.i18n import current_locale
 from schoolcloud.web.i18n import gettext_ as _
 from schoolcloud.web.templating import render
 
@@ -53,9 +55,16 @@ async def carrier_page(request: Request):
     user = actor(request)
     consolidated = await services_carriers.consolidated(user, request.path_params["carrier_id"])
     computed = _calculated(consolidated)
-    return render(request, "planning/carrier.html", page_title=consolidated.carrier.name,
+    found = domain.carrier_findings(consolidated.model) if consolidated.model.plans else None
+    english = current_locale.get() != "de"
+    # The carrier-wide findings only (cap, budget); each school's own are on its plan's pages.
+    carrier_wide = [{"severity": f["severity"], "message": f["message_en"] if english else f["message_de"],
+                     "sources": [s.strip() for s in f["source"].split(";") if s.strip()]}
+                    for f in found or [] if not f["school_number"]]
+    return render(request, "planning/carrier.html", page_title=consolidated.carrier.name, findings=carrier_wide,
                   carrier=consolidated.carrier, rows=_school_rows(consolidated, computed), figures=computed,
-                  euro=figures.euro, status_labels=STATUS_LABELS, short_time=short_time, exports=carrier_formats())
+                  euro=figures.euro, status_labels=STATUS_LABELS, short_time=short_time, exports=carrier_formats(),
+                  severity_labels=SEVERITY_LABELS)
 
 
 @page

@@ -50,7 +50,8 @@ async def _step_page(request: Request, plan: PlanDocument, access: str, key: str
                      field_errors=None, conflict: PlanConflict | None = None, status: int = 200):
     step = services_steps.section(key)
     model = content or domain.parse(services_plans.content_of(plan))
-    choices = forms.Choices(model, domain.programmes(), domain.categories(model.programme.rule_pack_id))
+    programme = model.programme.rule_pack_id
+    choices = forms.Choices(model, domain.programmes(), domain.categories(programme), domain.parameters(programme))
     widgets = forms.build(step, model, choices, typed, field_errors)
     context = page_context(plan)
     context["field_errors"] = field_errors or {}

@@ -55,9 +55,8 @@ async def export_plan(request: Request):
     if fmt == "json":
         return download(services_plans.export_json(plan), "application/json", file_name(plan.title, ".json"))
     media_type, suffix, make = exporters.PLAN_FORMATS[fmt]
-    model = domain.parse(services_plans.content_of(plan))
-    findings = domain.findings(model, plan.programme)
-    data = await run_in_threadpool(make, model, findings=findings or [])
+    # The exporter computes the figures and findings itself (it needs the validator's own objects).
+    data = await run_in_threadpool(make, domain.parse(services_plans.content_of(plan)))
     return download(data, media_type, file_name(plan.title, suffix))
 
 

@@ -22,7 +22,7 @@
       if (input.type === "hidden") continue;
       const name = input.name;
       const path = name.replace(/\.(\d+)(?=\.|$)/g, "[$1]");
-      const ids = [];
+      const ids = document.getElementById(input.id + "-hint") ? [input.id + "-hint"] : [];
       let invalid = false;
       if (fieldErrors[name]) {
         const note = document.createElement("p");
