@@ -199,3 +199,22 @@ async def test_sharing_form_errors_and_team_management_are_accessible(app, brows
     await assert_accessible(page, "team delete confirmation")
     watch.assert_clean()
     await context.close()
+
+
+async def test_file_drop_without_javascript_lists_own_files_accessibly(app, browser, material):
+    """With the script blocked, the drop form posts itself and the answer lists what was sent."""
+    context = await browser.new_context(locale="de-DE")
+    context.set_default_timeout(20_000)
+    await context.route("**/static/link-drop.js", lambda route: route.abort())
+    page = await context.new_page()
+    await page.goto(material["urls"]["drop"])
+    await expect(page.locator(".drop-zone-hint")).to_be_hidden()
+    await page.locator("#drop-files").set_input_files([
+        {"name": "Ohne Skript.txt", "mimeType": "text/plain", "buffer": b"x"},
+        {"name": "Zweite.txt", "mimeType": "text/plain", "buffer": b"yy"}])
+    async with page.expect_navigation():
+        await page.locator("#drop-form button[type=submit]").click()
+    assert page.url.endswith("/drop")
+    await expect(page.locator(".drop-sent-name")).to_have_text(["Ohne Skript.txt", "Zweite.txt"])
+    await assert_accessible(page, "file drop confirmation without JavaScript")
+    await context.close()

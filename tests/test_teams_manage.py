@@ -4,6 +4,8 @@ deleted team leaves nothing behind (members, space, nodes, versions, shares, lin
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from schoolcloud.accounts.models import Role
@@ -82,7 +84,11 @@ async def test_rename_and_delete_on_the_team_pages_with_confirmation(app):
         page = await http.get(f"/teams/{team['id']}")
         assert "<h1>Robotik-AG 2027</h1>" in page.text and "Robotik-AG 2027" in notice(page.text)
         await http.post(f"/teams/{team['id']}/rename", data={"csrf_token": browser.csrf_from(page.text), "name": " "})
-        assert "100 Zeichen" in notice((await http.get(f"/teams/{team['id']}")).text)
+        page = await http.get(f"/teams/{team['id']}")
+        assert notice(page.text)  # the summary at the top links to the field
+        assert re.search(r'<a href="#team-new-name">[^<]*100 Zeichen', page.text)
+        assert 'aria-invalid="true" aria-describedby="team-new-name-error"' in page.text
+        assert re.search(r'<p class="field-error" id="team-new-name-error">[^<]*100 Zeichen', page.text)
         assert (await Team.get(id=team["id"])).name == "Robotik-AG 2027"
 
         await upload(http, team["root_id"], "Bauplan.txt", b"plan")

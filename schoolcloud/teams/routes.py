@@ -16,8 +16,11 @@ from schoolcloud.files.routes import actor, back, files_context, notify, refused
 from schoolcloud.teams import services
 from schoolcloud.web.csrf import checked_form
 from schoolcloud.web.errors import AppError, Forbidden
+from schoolcloud.web.i18n import current_locale
 from schoolcloud.web.i18n import gettext_ as _
 from schoolcloud.web.templating import render
+
+RENAME_ERROR = "teams_rename_error"  # session key: [message, the name as typed] of a refused rename
 
 
 @page
@@ -48,8 +51,10 @@ async def team_page(request: Request):
     root = await spaces.root_of(await services.team_space(team))
     q = request.query_params.get("q", "").strip()
     found = (await sharing.find_recipients(user, q))["users"] if manageable and q else None
+    message, typed = request.session.pop(RENAME_ERROR, None) or (None, team.name)
     return render(request, "teams/team.html", page_title=team.name, team=team, root=root, user_id=user.id,
                   members=await services.members(team), manageable=manageable, q=q, found=found,
+                  rename_errors={"name": message} if message else {}, typed_name=typed,
                   notice=take_notice(request))
 
 
@@ -98,7 +103,11 @@ async def rename(request: Request):
     try:
         team = await services.rename_team(user, team_id, form.get("name"))
     except AppError as exc:
-        return refused(request, exc, here)
+        if exc.field != "name":
+            return refused(request, exc, here)
+        # Shown again with the message at the name field (and in a summary at the top), once.
+        request.session[RENAME_ERROR] = [exc.text(current_locale.get()), str(form.get("name") or "")[:200]]
+        return back(here)
     notify(request, "ok", _("The team is now called %(name)s.", name=team.name))
     return back(here)
 
