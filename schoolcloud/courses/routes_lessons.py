@@ -43,15 +43,15 @@ async def render_lesson(request: Request, *, values=None, errors=None, block_for
     params = request.path_params
     view = await services_lessons.get_lesson(user, params["lesson_id"], course_id=params["course_id"])
     blocks = await services_blocks.list_blocks(view.lesson)
-    space_id = await services_blocks.course_space_id(view.course)
+    space = await spaces.course_space(view.course)
     tasks = await hooks.tasks_named(user, view.course, [b.task_id for b in blocks if b.task_id])
     return render(request, "courses/lesson.html", status_code=status_code, page_title=view.lesson.title,
                   view=view, lesson=view.lesson, course=view.course, now=services_lessons.now(),
                   values=values or lesson_values(view.lesson), errors=errors or {},
-                  blocks=[(b, services_blocks.node_is_usable(b, space_id)) for b in blocks], tasks=tasks,
+                  blocks=[(b, services_blocks.node_is_usable(b, space.id)) for b in blocks], tasks=tasks,
                   picker=await services_blocks.picker_entries(view.course) if view.may_edit else [],
                   block_form=block_form or ("", {}, {}), human_size=human_size, block_values=block_values,
-                  files_root_id=(await spaces.root_of(await spaces.course_space(view.course))).id,
+                  files_root_id=(await spaces.root_of(space)).id,
                   copy_targets=await services_copy.copy_targets(user), library_form=library_form or ({}, {}),
                   licences=Licence.ALL, licence_name=licence_name, grades=list(GRADES),
                   notice=take_notice(request), **HELPERS)

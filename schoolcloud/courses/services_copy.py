@@ -154,7 +154,10 @@ async def copy_course(ctx: FilesContext, user: User, course_id, *, target_course
         raise AppError("missing_target", N_("Please choose the course to copy into."), status=422, field="course_id")
     if target.id == source.id:
         raise AppError("same_course", N_("Please choose another course to copy into."), status=422, field="course_id")
-    lessons = await Lesson.filter(course_id=source.id).order_by("position", "id").limit(MAX_COURSE_LESSONS)
+    lessons = await Lesson.filter(course_id=source.id).order_by("position", "id").limit(MAX_COURSE_LESSONS + 1)
+    if len(lessons) > MAX_COURSE_LESSONS:
+        raise AppError("too_many_lessons", N_("A course with more than %(count)s lessons cannot be copied at once."),
+                       status=422, count=MAX_COURSE_LESSONS)
     made = await _copy_lessons(ctx, user, lessons, source, target, f"{source.name} ({source.school_year})".replace("/", "-"))
     await audit.record("courses.course_copy", actor=user, school_id=target.school_id, target_type="course",
                        target_id=target.id, details={"from": source.id, "lessons": len(made)})
