@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from schoolcloud.accounts.api_common import caller, ok
 from plans import serialize
-from schoolcloud.planning import services_import, services_steps
+from schoolcloud.planning import forms, services_import, services_steps
 from schoolcloud.planning.views import checks, page_context
 from schoolcloud.web.errors import AppError
 from schoolcloud.web.i18n import N_
@@ -35,7 +35,7 @@ async def save_step(request: Request) -> JSONResponse:
       409: {description: "Conflict (error.conflict lists what changed) or the plan is submitted (plan_locked)."}
     """
     user = await caller(request)
-    form = await request.form()
+    form = await request.form(max_fields=forms.MAX_FIELDS)
     saved = await services_steps.save_step(user, request.path_params["plan_id"], request.path_params["key"], form)
     step_checks = checks(saved.plan, saved.content, request.path_params["key"])
     panel = env.get_template("planning/_panel.html").render(

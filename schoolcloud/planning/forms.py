@@ -27,6 +27,9 @@ from schoolcloud.web.i18n import N_, current_locale
 from schoolcloud.web.i18n import gettext_ as _
 
 EXTRA_ROWS = 1  # empty rows under each list, for adding without JavaScript
+# A step's form has about a dozen fields per list row; 200 measures are 2,600 fields (the parser's
+# default limit is 1,000). The request body limit bounds what this lets in.
+MAX_FIELDS = 100_000
 HIDDEN = {"Plan.schema_version", "Plan.id", "FundingProgramme.rule_pack_version"}
 NOT_A_NUMBER = N_("Please enter a number, e.g. 12,50.")
 NOT_WHOLE = N_("Please enter a whole number.")
@@ -129,6 +132,13 @@ class Choices:
         self.plan, self.programmes, self.categories = plan, programmes, categories
         self.parameters = list(parameters)  # (name, known) of the values the programme lets a plan set
 
+    def suggestions(self, name: str) -> list[tuple[str, str]] | None:
+        """Values offered in a shared list (a datalist) rather than a select in every row: a measure may
+        name any other measure, and 200 selects of 200 options would make the page megabytes long."""
+        if name == "linked_measure_id":
+            return [(m.id, m.description or m.id) for m in self.plan.measures if m.id]
+        return None
+
     def parameters_hint(self) -> str:
         if not self.parameters:
             return _("This programme leaves no values to fill in.")
@@ -154,8 +164,6 @@ class Choices:
             options = [("", "–")] + [(r.id, r.name or r.id) for r in self.plan.profile.rooms if r.id]
         elif name == "target_item_id":
             options = [("", "–")] + [(i.id, i.description or i.id) for i in self.plan.target.items if i.id]
-        elif name == "linked_measure_id":
-            options = [("", "–")] + [(m.id, m.description or m.id) for m in self.plan.measures if m.id]
         elif name == "competence":
             options = [("", "–")] + competence_choices(self.plan)
         if options is not None and current and current not in {v for v, _label in options}:
@@ -202,6 +210,9 @@ def _input(owner: str, attr: str, tp, value, name: str, choices: Choices, raw: d
     options = choices.for_field(owner, attr, tp, shown)
     if options is not None:
         return Input(name, label, "choice", shown, options)
+    suggested = choices.suggestions(attr)
+    if suggested is not None:
+        return Input(name, label, "suggest", shown, suggested, hint="")
     if inner is bool:
         kind = "bool"
     elif inner is int:

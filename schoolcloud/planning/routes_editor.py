@@ -74,7 +74,7 @@ async def save_step(request: Request):
     saved); a conflict shows what others changed and keeps what was typed, based on the newest version."""
     user = actor(request)
     key = request.path_params["key"]
-    form = await checked_form(request)
+    form = await checked_form(request, max_fields=forms.MAX_FIELDS)
     here = f"/plans/{_pid(request)}/steps/{key}"
     try:
         saved = await services_steps.save_step(user, _pid(request), key, form)

@@ -38,9 +38,10 @@ class CsrfError(AppError):
         super().__init__("csrf", N_("The form has expired. Please reload the page and try again."))
 
 
-async def checked_form(request: Request) -> FormData:
-    """Parse a submitted form and refuse it unless it carries this session's token."""
-    form = await request.form()
+async def checked_form(request: Request, *, max_fields: int = 1000) -> FormData:
+    """Parse a submitted form and refuse it unless it carries this session's token. Forms with long
+    tables (a plan's measures) raise ``max_fields``; the body size limit still applies."""
+    form = await request.form(max_fields=max_fields)
     presented = form.get(FIELD) or request.headers.get(HEADER)
     if not _matches(request, presented if isinstance(presented, str) else None):
         raise CsrfError()
