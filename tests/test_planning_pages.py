@@ -205,6 +205,12 @@ async def test_operator_creates_a_carrier_assigns_schools_and_a_carrier_account(
         assert member.status_code == 303 and member.headers["location"].startswith("/credentials")
     account = await User.get(carrier_memberships__carrier_id=carrier.id)
     assert account.role == Role.CARRIER and account.school_id is None and account.must_change_password
+    async with api_client(app.base_url, operator) as http:
+        assert "Tara" in (await http.get(url)).text
+        assert (await http.post(f"{url}/members/{account.id}/remove")).status_code == 303
+        assert (await http.post(f"{url}/schools/{school.id}/remove")).status_code == 303
+    await account.refresh_from_db()
+    assert not account.active and not await CarrierSchool.filter(carrier=carrier).exists()
     admin = await make_member(school, Role.SCHOOL_ADMIN)
     async with api_client(app.base_url, admin) as http:
         assert (await http.get("/operator/carriers")).status_code == 403

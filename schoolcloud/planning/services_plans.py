@@ -177,9 +177,9 @@ async def _conflict(current: PlanDocument, base: int) -> PlanConflict:
     if older is None or base > current.revision:
         raise AppError("base_revision_unknown", N_("The plan has no version %(number)d."), status=422,
                        field="base_revision", number=base)
-    authors = await PlanRevision.filter(plan_id=current.id, number__gt=base).select_related("author") \
-        .order_by("number")
-    names = list(dict.fromkeys(r.author.display_name for r in authors if r.author is not None))
+    authors = await PlanRevision.filter(plan_id=current.id, number__gt=base, author_id__isnull=False) \
+        .order_by("number").values_list("author__given_name", "author__family_name")
+    names = list(dict.fromkeys(f"{given} {family}".strip() for given, family in authors))
     changes = diff.compare(content_of(older), content_of(current))
     return PlanConflict(base, current.revision, changes, names)
 
