@@ -87,10 +87,13 @@ def _routes(settings: Settings):
     from schoolcloud.courses.routes_library import routes as library_pages
     from schoolcloud.planning.pages import routes as planning_pages
     from schoolcloud.privacy.routes import routes as privacy_pages
+    from schoolcloud.tasks.routes import routes as task_pages
+    from schoolcloud.tasks.routes_notifications import routes as notification_pages
+    from schoolcloud.tasks.routes_work import routes as task_work_pages
 
     routes = [*web_routes, *auth_routes, *accounts_routes, *files_pages, *sharing_pages, *teams_pages, *previews_api,
               *copy_pages, *course_pages, *lesson_pages, *block_pages, *library_pages,
-              *planning_pages, *privacy_pages,
+              *planning_pages, *privacy_pages, *task_pages, *task_work_pages, *notification_pages,
               Mount("/api/v1/files", routes=files_api),
               Mount(LINKS_PREFIX, routes=links_api),
               Mount("/api/v1", routes=api_routes),
@@ -146,6 +149,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     from schoolcloud.files.links_api import STREAMING_PREFIX as LINK_STREAMING_PREFIX
     from schoolcloud.files.routes import UPLOAD_PREFIX
     from schoolcloud.files.serving import FileHeaders
+    from schoolcloud.tasks.routes_work import UPLOAD_PREFIX as TASK_UPLOAD_PREFIX
 
     middleware = [
         Middleware(FileHeaders),  # outermost: file responses swap in their own sandboxing policy
@@ -155,7 +159,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # uploads stream to the object store and enforce upload limit and quota themselves
             **{prefix: None for prefix in STREAMING_PREFIXES},
             LINK_STREAMING_PREFIX: None,  # file drops stream like uploads
-            UPLOAD_PREFIX: None}),  # the plain form upload streams each file like the API
+            UPLOAD_PREFIX: None,  # the plain form upload streams each file like the API
+            TASK_UPLOAD_PREFIX: None}),  # so do the task forms that take files
         Middleware(SameOrigin, base_url=settings.base_url, exempt=("/idp/token", "/idp/userinfo")),
         Middleware(LocaleMiddleware, default=settings.default_locale),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="schoolcloud_session",

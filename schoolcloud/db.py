@@ -16,6 +16,7 @@ MODEL_MODULES = [
     "schoolcloud.files.sharing_models",
     "schoolcloud.courses.models",
     "schoolcloud.planning.models",
+    "schoolcloud.tasks.models",
 ]
 
 

@@ -15,6 +15,7 @@ from schoolcloud.courses.api_library import routes as library_api
 from schoolcloud.planning.api import routes as planning_api
 from schoolcloud.planning.api_steps import routes as planning_steps_api
 from schoolcloud.privacy.api import routes as privacy_api
+from schoolcloud.tasks.api import routes as tasks_api
 from schoolcloud.web.csrf import csrf_token
 
 schemas = SchemaGenerator({
@@ -66,4 +67,5 @@ routes = [
     *planning_api,
     *planning_steps_api,
     *privacy_api,
+    *tasks_api,
 ]

@@ -77,12 +77,23 @@ def page(handler):
 
     @functools.wraps(handler)
     async def wrapper(request: Request):
-        if await current_user(request) is None:
+        user = await current_user(request)
+        if user is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
+        await load_nav_counts(request, user)
         return await handler(request)
 
     return wrapper
+
+
+async def load_nav_counts(request: Request, user: User) -> None:
+    """The unread notifications shown in the navigation of every page (one COUNT query)."""
+    if request.method != "GET" or user.school_id is None:
+        return
+    from schoolcloud.tasks.notifications import nav_count  # the tasks domain owns notifications
+
+    request.state.nav_unread = await nav_count(request.session, user)
 
 
 def _quote(path: str) -> str:

@@ -54,10 +54,13 @@ def _token_ok(request: Request, presented: str | None) -> bool:
     return bool(expected and presented and hmac.compare_digest(expected, presented))
 
 
-async def stream_form(request: Request, handle_file: FileHandler, *, check_csrf: bool = True) -> dict[str, str]:
+async def stream_form(request: Request, handle_file: FileHandler, fields: dict[str, str] | None = None, *,
+                      check_csrf: bool = True) -> dict[str, str]:
     """Parse the request's multipart form; call ``handle_file(filename, content_type, chunks)`` for each
-    file part, one after the other, while it arrives. Returns the text fields. ``check_csrf=False`` only
-    for forms without a session (the public file drop, where anyone holding the link may upload)."""
+    file part, one after the other, while it arrives. Returns the text fields; a ``fields`` dict given
+    by the caller is filled as they arrive (so a handler sees the fields before its file, and a caller
+    still has them when an upload is refused). ``check_csrf=False`` only for forms without a session
+    (the public file drop, where anyone holding the link may upload)."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -90,7 +93,7 @@ async def stream_form(request: Request, handle_file: FileHandler, *, check_csrf:
         "on_part_end": lambda: events.append(("end",)),
     }
     parser = MultipartParser(boundary, callbacks)
-    fields: dict[str, str] = {}
+    fields = {} if fields is None else fields
     current: dict | None = None
     task: asyncio.Task | None = None
     queue: asyncio.Queue | None = None

@@ -17,7 +17,11 @@ async def home(request: Request):
     user = await current_user(request)
     if user is None:
         return render(request, "home_anonymous.html", page_title=_("Welcome"))
-    return render(request, "home.html", page_title=_("Start"))
+    from schoolcloud.auth.current import load_nav_counts
+    from schoolcloud.tasks.start import start_sections
+
+    await load_nav_counts(request, user)
+    return render(request, "home.html", page_title=_("Start"), **await start_sections(user))
 
 
 async def live(request: Request):

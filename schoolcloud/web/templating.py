@@ -28,6 +28,7 @@ def render(request: Request, template: str, status_code: int = 200, **context) -
     locale = current_locale.get()
     context.setdefault("user", getattr(request.state, "user", None))
     context.setdefault("page_title", "")
+    context.setdefault("nav_unread", getattr(request.state, "nav_unread", None))
     html = env.get_template(template).render(
         request=request,
         locale=locale,
