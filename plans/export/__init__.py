@@ -3,7 +3,10 @@
 Pure functions from a plan (or a carrier with its schools' plans) to bytes: no HTTP, no database,
 never imports schoolcloud. Each computes the calculator's figures and the validator's findings
 unless given them (the editor has them already). `issued_on` is the date printed on the document
-(default: today); the validator judges deadlines as of that date.
+(default: today); the validator judges deadlines as of that date. A plan or carrier without a
+known funding programme raises `plans.rulepack.UnknownRulePack` (every figure depends on the rule
+pack; the validator reports it as programme.missing / programme.unknown); any other draft, however
+incomplete or wrong, exports.
 
     plan_pdf(plan) / plan_docx / plan_odt      the whole plan with figures and findings
     plan_xlsx(plan) / plan_ods                 cost and measure tables in funding-form order

@@ -72,7 +72,8 @@ class Bars:
     figures are in a table beside it)."""
 
     title: str
-    bars: tuple[tuple[str, Decimal], ...]  # (label, value in EUR)
+    bars: tuple[tuple[str, Decimal | int], ...]  # (label, value)
+    kind: str = "money"  # how the values are labelled: "money" or "int" (counts)
 
 
 @dataclass(frozen=True)

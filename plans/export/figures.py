@@ -161,23 +161,21 @@ def financing_section(result: PlanResult | CarrierResult, *, per_school_cap: boo
 
 
 def indicator_section(ind: Indicators, heading: str) -> Section:
-    def share(part: int) -> str:
-        return f"{part} von {ind.teaching_rooms}"
+    def rooms(now: int, target: int) -> str:
+        return f"Ist {now}, Soll {target} von {ind.teaching_rooms}"
 
     facts = Facts((
         ("Schülerinnen und Schüler", ind.pupils, "int"),
-        ("Endgeräte für Schülerinnen und Schüler (Ist / Soll)", f"{ind.end_devices_now} / {ind.end_devices_target}",
+        ("Endgeräte für Schülerinnen und Schüler", f"Ist {ind.end_devices_now}, Soll {ind.end_devices_target}",
          "text"),
         ("Schülerinnen und Schüler je Gerät (Ist)",
          ind.pupils_per_device_now if ind.pupils_per_device_now is not None else "–", "number"),
         ("Schülerinnen und Schüler je Gerät (Soll)",
          ind.pupils_per_device_target if ind.pupils_per_device_target is not None else "–", "number"),
-        ("Unterrichtsräume mit Anzeigegerät (Ist / Soll)",
-         f"{share(ind.rooms_with_display_now)} / {share(ind.rooms_with_display_target)}", "text"),
-        ("Unterrichtsräume mit WLAN (Ist / Soll)",
-         f"{share(ind.rooms_with_wlan_now)} / {share(ind.rooms_with_wlan_target)}", "text"),
-        ("Unterrichtsräume mit Anzeigegerät und WLAN (Ist / Soll)",
-         f"{share(ind.rooms_with_display_and_wlan_now)} / {share(ind.rooms_with_display_and_wlan_target)}", "text"),
+        ("Unterrichtsräume mit Anzeigegerät", rooms(ind.rooms_with_display_now, ind.rooms_with_display_target), "text"),
+        ("Unterrichtsräume mit WLAN", rooms(ind.rooms_with_wlan_now, ind.rooms_with_wlan_target), "text"),
+        ("Unterrichtsräume mit Anzeigegerät und WLAN",
+         rooms(ind.rooms_with_display_and_wlan_now, ind.rooms_with_display_and_wlan_target), "text"),
         ("Zu betreuende Endgeräte (Soll)", ind.devices_for_support, "int"),
         ("Technik-Personal nötig (VZÄ, 1 je 400 Geräte)",
          ind.technicians_needed if ind.technicians_needed is not None else "–", "number"),
@@ -192,4 +190,7 @@ def indicator_section(ind: Indicators, heading: str) -> Section:
          Column("Quelle", weight=3)),
         [(n.norm.name_de, n.expected, n.actual, n.norm.source) for n in ind.norms],
         caption="Vergleich mit Orientierungswerten (keine Rechtsvorschriften)")
-    return Section(heading, [facts, equipment, norms])
+    chart = Bars("Ausstattung Ist und Soll", tuple(
+        (f"{DEVICE_KINDS[e.kind]} ({when})", count) for e in ind.equipment
+        for when, count in (("Ist", e.now), ("Soll", e.target))), kind="int")
+    return Section(heading, [facts, equipment, *([chart] if ind.equipment else []), norms])

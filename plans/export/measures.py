@@ -31,8 +31,8 @@ def measure_table(measures: list[Measure], lines: list[MeasureLine], total: Deci
         m = measures[line.index]
         rows.append((m.id, m.year, m.description, line.category_name_de, m.quantity, m.unit, m.unit_price,
                      line.total, eligibility(line)))
-    columns = (Column("Nr.", weight=0.8), Column("Jahr", "year", weight=0.9), Column("Maßnahme", weight=3),
-               Column("Kategorie", weight=3), Column("Menge", "number", weight=0.9), Column("Einheit", weight=1),
+    columns = (Column("Nr.", weight=0.9), Column("Jahr", "year", weight=1.1), Column("Maßnahme", weight=2.7),
+               Column("Kategorie", weight=2.7), Column("Menge", "number", weight=1), Column("Einheit", weight=1.1),
                Column("Einzelpreis", "money", weight=1.7), Column("Gesamt", "money", weight=2),
                Column("förderfähig", weight=1.5))
     return Table(columns, rows, caption=caption,

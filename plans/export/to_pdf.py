@@ -1,5 +1,5 @@
 """PDF through WeasyPrint: the document as HTML, page header (owner, title), footer (date, 'Seite x
-von y' from CSS page counters). Like the access letters, nothing may be fetched: fonts come from the
+von y' from CSS page counters), tagged as PDF/UA-1. Like the access letters, nothing may be fetched: fonts come from the
 machine, charts are inline SVG, and any URL is refused.
 """
 
@@ -34,11 +34,11 @@ def bars_svg(chart: Bars, width: int = 500, bar_height: int = 14) -> Markup:
     rows = []
     for i, (label, value) in enumerate(chart.bars):
         y = i * (bar_height + gap)
-        length = float(span * max(value, Decimal(0)) / top)
+        length = float(span * max(Decimal(value), Decimal(0)) / top)
         rows.append(
             f'<text x="{label_w - 4}" y="{y + bar_height - 4}" text-anchor="end">{escape(label)}</text>'
             f'<rect x="{label_w}" y="{y}" width="{length:.1f}" height="{bar_height}" fill="#2f5d8a"/>'
-            f'<text x="{label_w + length + 4:.1f}" y="{y + bar_height - 4}">{escape(fmt.money(value))}</text>')
+            f'<text x="{label_w + length + 4:.1f}" y="{y + bar_height - 4}">{escape(fmt.cell(value, chart.kind))}</text>')
     height = max(len(chart.bars), 1) * (bar_height + gap)
     return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
                   f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(chart.title)}" '
@@ -70,4 +70,6 @@ def render_pdf(doc: Document) -> bytes:
         def fetch(self, url, headers=None):
             raise FatalURLFetchingError(f"plan exports must not load external resources: {url}")
 
-    return HTML(string=render_html(doc), base_url=None, url_fetcher=NoFetching()).write_pdf()
+    # PDF/UA-1: tagged (headings, tables, reading order) with the document language, for screen
+    # readers; it costs no measurable rendering time here.
+    return HTML(string=render_html(doc), base_url=None, url_fetcher=NoFetching()).write_pdf(pdf_variant="pdf/ua-1")

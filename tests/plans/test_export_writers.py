@@ -3,9 +3,11 @@ reader, has the owner, the date, page numbers, the headings at their levels and 
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 
+import pypdf
 import pytest
 
 from plans.export.document import Bars, Column, Document, Facts, Paragraph, Section, Sheet, Table, Workbook
@@ -78,8 +80,11 @@ def test_pdf_has_owner_date_page_numbers_headings_and_table():
     assert "7. Maßnahmen" not in pages[0]
 
 
-def test_pdf_is_deterministic():
-    assert render_pdf(document(5)) == render_pdf(document(5))
+def test_pdf_is_deterministic_and_tagged_in_german():
+    pdf = render_pdf(document(5))
+    assert pdf == render_pdf(document(5))
+    catalog = pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    assert catalog["/Lang"] == "de" and "/StructTreeRoot" in catalog  # tagged for screen readers
 
 
 def test_docx_has_headings_fields_and_table():

@@ -14,6 +14,8 @@ from plans import export
 from plans.calculator import calculate_carrier, calculate_plan
 from plans.export import fmt
 from plans.export.texts import SECTION_HEADINGS
+from plans.model import Carrier, FundingProgramme, Measure, Plan
+from plans.rulepack import UnknownRulePack
 from plans.export.findings import by_school, findings_summary
 from plans.serialize import carrier_from_json, plan_from_json
 from plans.validator import validate_carrier, validate_plan
@@ -98,6 +100,8 @@ def test_ni_pdf_pages_headings_and_figures(ni):
     assert "Sockelbetrag (für die Schule reserviert) 400 >= 60: 30000.00 ja 30.000,00" in full
     assert "Zulässig (günstigere Grenze) 14.368,00 €" in full and "Überschreitung 0,00 €" in full
     assert "Schülerinnen und Schüler je Gerät (Soll) 6,67" in full
+    assert "Endgeräte für Schülerinnen und Schüler Ist 28, Soll 60" in full
+    assert "Unterrichtsräume mit Anzeigegerät und WLAN Ist 1, Soll 17 von 17" in full
     assert "Technik-Personal nötig (VZÄ, 1 je 400 Geräte) 0,18" in full
     assert "Summe 40 7,5 1.550,00" in full  # training: participants, the calculator's hours and cost
 
@@ -297,3 +301,20 @@ def test_carrier_spreadsheets_hold_every_line_and_the_totals(nrw):
         by_year = sheets["Kosten je Jahr"]
         assert by_year[0] == ["Förderbereich", "2021", "2022", "Summe"]
         assert by_year[-1][1:] == [D("189699.81"), D("220458.50"), D("410158.31")]
+
+
+def test_drafts_export_however_incomplete_but_not_without_a_programme():
+    odd = Plan(programme=FundingProgramme("dp1-nw", "1"), measures=[
+        Measure(category="nonsense", quantity=D("-3"), unit_price=D("1000000000")),
+        Measure(category="wlan", quantity=D("0.333"), unit_price=D("0.001"))])
+    for draft in (Plan(programme=FundingProgramme("dp1-ni", "1")), Plan(programme=FundingProgramme("dp2", "1")), odd):
+        for _, _, make in export.PLAN_FORMATS.values():
+            assert make(draft, issued_on=ISSUED)
+    rows = xlsx_values(export.plan_xlsx(odd, issued_on=ISSUED))["Maßnahmen"]
+    assert [(r[9], r[11], r[12], r[13]) for r in rows[1:-1]] == [
+        (D("-3"), D("1000000000"), D("-3000000000.00"), "unbekannte Kategorie"), (D("0.333"), D("0.001"), D("0.00"), "ja")]
+    for make in (export.plan_pdf, export.plan_xlsx):
+        with pytest.raises(UnknownRulePack):
+            make(Plan(), issued_on=ISSUED)
+    with pytest.raises(UnknownRulePack):
+        export.carrier_pdf(Carrier(), issued_on=ISSUED)
