@@ -112,7 +112,7 @@ class AppServer:
              str(self.port), "--log-level", "warning", *workers],
             env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # generous: a loaded CI machine may take long to import and migrate
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log()}")
