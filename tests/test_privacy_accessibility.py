@@ -3,10 +3,14 @@ sideways scrolling) and with no CSP violation or console error."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from schoolcloud.accounts.models import Role
 from schoolcloud.privacy import audit
+from schoolcloud.privacy import services_consent as consent
+from schoolcloud.privacy.purposes import CLASS_DIRECTORY
 from tests.support.chromium import browser  # noqa: F401  (browser: session fixture)
 from tests.support.data import make_class, make_member, make_school
 from tests.support.page_checks import check_page, tabs
@@ -16,6 +20,13 @@ PAGES = [
     ("audit trail, school admin", "/admin/audit", "admin", 200),
     ("audit trail filtered by kind, school admin", "/admin/audit?kind=files", "admin", 200),
     ("audit trail with a bad filter, school admin", "/admin/audit?from=gestern&actor=x", "admin", 422),
+    ("privacy page, pupil under 14", "/privacy", "pupil", 200),
+    ("privacy page with consent given, pupil over 16", "/privacy", "teen", 200),
+    ("privacy page, school admin", "/privacy", "admin", 200),
+    ("a pupil's consents, school admin", "/admin/users/{pupil_id}/privacy", "admin", 200),
+    ("a pupil's consents with a parent's consent, school admin", "/admin/users/{teen_id}/privacy", "admin", 200),
+    ("class directory, pupil with consent", "/privacy/class-directory", "teen", 200),
+    ("class directory refused without consent, pupil", "/privacy/class-directory", "pupil", 403),
 ]
 
 
@@ -23,12 +34,16 @@ PAGES = [
 async def world(app):
     school = await make_school(state="NI")
     admin = await make_member(school, Role.SCHOOL_ADMIN)
-    pupil = await make_member(school, Role.PUPIL, given_name="Mia", family_name="Schulz")
-    await make_class(school, "7b", members=[pupil])
+    pupil = await make_member(school, Role.PUPIL, given_name="Mia", family_name="Schulz", birth_date=date(2015, 3, 1))
+    teen = await make_member(school, Role.PUPIL, given_name="Lea", family_name="Berg", birth_date=date(2011, 1, 1))
+    await make_class(school, "7b", members=[pupil, teen])
+    await consent.give_own(teen, CLASS_DIRECTORY.id)
+    await consent.record_parent(admin, teen.public_id, CLASS_DIRECTORY.id, note="Formular vom 2.11.")
     for n in range(3):
         await audit.record("files.trash", actor=pupil, school_id=school.id, target_type="file_node", target_id=n,
                            ip="10.0.0.7")
-    return {"admin": admin, "pupil": pupil, "ids": {"pupil_id": str(pupil.public_id)}}
+    return {"admin": admin, "pupil": pupil, "teen": teen,
+            "ids": {"pupil_id": str(pupil.public_id), "teen_id": str(teen.public_id)}}
 
 
 @pytest.fixture(scope="module")

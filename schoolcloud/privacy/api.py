@@ -9,6 +9,8 @@ from starlette.routing import Route
 
 from schoolcloud.accounts.api_common import NO_STORE, caller, ok, page_json
 from schoolcloud.privacy import services_audit
+from schoolcloud.privacy.api_consent import routes as consent_routes
+from schoolcloud.privacy.api_export import routes as export_routes
 from schoolcloud.privacy.models import AuditEvent
 
 
@@ -83,4 +85,6 @@ routes = [
     Route("/privacy/audit-events", list_events, methods=["GET"]),
     Route("/privacy/audit-events.csv", export_events, methods=["GET"]),
     Route("/privacy/audit-chain", chain, methods=["GET"]),
+    *consent_routes,
+    *export_routes,
 ]

@@ -21,3 +21,57 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_event"
+
+
+class Consent(Model):
+    """One consent to one processing purpose (see purposes.py), given by the person themselves or, for a
+    minor, by a parent (recorded by a school administrator on receipt of the signed form).
+
+    Rows are never deleted while the account exists: a withdrawal stamps ``withdrawn_at``, so the history
+    of who agreed to which text version, and when, stays provable.
+    """
+
+    id = fields.IntField(primary_key=True)
+    school = fields.ForeignKeyField("models.School", related_name="consents", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="consents", on_delete=fields.CASCADE)
+    purpose = fields.CharField(max_length=64)
+    given_by = fields.CharField(max_length=16, description="self | parent")
+    text_version = fields.CharField(max_length=32)
+    granted_at = fields.DatetimeField()
+    # Pseudonyms (public ids) like the audit trail: who entered it, who withdrew it.
+    recorded_by = fields.CharField(max_length=64, default="")
+    note = fields.CharField(max_length=200, default="", description="e.g. the paper form's date or reference")
+    withdrawn_at = fields.DatetimeField(null=True)
+    withdrawn_by = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "privacy_consent"
+        indexes = (("user_id", "purpose", "withdrawn_at"),)
+
+
+class AccountRestriction(Model):
+    """Art. 18 restriction: the account is frozen, it cannot log in and nobody changes it or its data.
+    School administrators still read it. Lifting the restriction restores the previous ``active``.
+    (No semicolon in the first line: Tortoise splits migration SQL at them, table comments included.)"""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.OneToOneField("models.User", related_name="restriction", on_delete=fields.CASCADE)
+    school = fields.ForeignKeyField("models.School", related_name="account_restrictions", on_delete=fields.CASCADE)
+    frozen_at = fields.DatetimeField()
+    frozen_by = fields.CharField(max_length=64, default="", description="pseudonym (public id)")
+    reason = fields.CharField(max_length=200, default="")
+    was_active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "privacy_account_restriction"
+
+
+class PrivacyLock(Model):
+    """One running export or erasure per account across app instances: the insert of the key is the
+    claim, and a lock older than its lease (a crashed instance) may be taken over."""
+
+    key = fields.CharField(max_length=80, primary_key=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "privacy_lock"
