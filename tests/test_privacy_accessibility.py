@@ -10,6 +10,7 @@ import pytest
 from schoolcloud.accounts.models import Role
 from schoolcloud.privacy import audit
 from schoolcloud.privacy import services_consent as consent
+from schoolcloud.privacy import services_restriction as restriction
 from schoolcloud.privacy.purposes import CLASS_DIRECTORY
 from tests.support.chromium import browser  # noqa: F401  (browser: session fixture)
 from tests.support.data import make_class, make_member, make_school
@@ -27,6 +28,7 @@ PAGES = [
     ("a pupil's consents with a parent's consent, school admin", "/admin/users/{teen_id}/privacy", "admin", 200),
     ("class directory, pupil with consent", "/privacy/class-directory", "teen", 200),
     ("class directory refused without consent, pupil", "/privacy/class-directory", "pupil", 403),
+    ("a frozen account's privacy page, school admin", "/admin/users/{frozen_id}/privacy", "admin", 200),
 ]
 
 
@@ -39,11 +41,14 @@ async def world(app):
     await make_class(school, "7b", members=[pupil, teen])
     await consent.give_own(teen, CLASS_DIRECTORY.id)
     await consent.record_parent(admin, teen.public_id, CLASS_DIRECTORY.id, note="Formular vom 2.11.")
+    frozen = await make_member(school, Role.PUPIL, given_name="Eis", family_name="Zeit")
+    await restriction.freeze(admin, frozen.public_id, reason="Widerspruch")
     for n in range(3):
         await audit.record("files.trash", actor=pupil, school_id=school.id, target_type="file_node", target_id=n,
                            ip="10.0.0.7")
     return {"admin": admin, "pupil": pupil, "teen": teen,
-            "ids": {"pupil_id": str(pupil.public_id), "teen_id": str(teen.public_id)}}
+            "ids": {"pupil_id": str(pupil.public_id), "teen_id": str(teen.public_id),
+                    "frozen_id": str(frozen.public_id)}}
 
 
 @pytest.fixture(scope="module")

@@ -136,16 +136,20 @@ async def update_user(request: Request):
 
 async def delete_user(request: Request):
     """
-    summary: Delete an account for good (school admins); ends its sessions and memberships.
+    summary: Delete an account for good (school admins, GDPR erasure).
+    description: >
+      Removes the personal space with its files (objects too), unfinished uploads, the shares and links the
+      account made, its sessions, memberships, consents and login grants.
     parameters:
       - {name: user_id, in: path, required: true, schema: {type: string, format: uuid}}
     responses:
       204: {description: Deleted.}
       404: {description: No such account in the caller's school.}
-      409: {description: "Refused: own account or the school's last active administrator."}
+      409: {description: "Refused: own account, the school's last active administrator, a frozen account, or a deletion already running."}
+      410: {description: The account has already been deleted.}
     """
     user = await caller(request)
-    await services.delete_user(user, request.path_params["user_id"])
+    await services.delete_user(user, request.path_params["user_id"], files=request.app.state.files)
     return no_content()
 
 

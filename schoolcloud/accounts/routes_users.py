@@ -142,7 +142,7 @@ async def user_delete(request: Request):
     target = await services.delete_check(user, request.path_params["user_id"])
     if request.method == "POST":
         await form(request)
-        await services.delete_user(user, target.public_id)
+        await services.delete_user(user, target.public_id, files=request.app.state.files)
         notify(request, N_("The account was deleted."))
         return redirect("/admin/users")
     return render(request, "accounts/confirm.html", page_title=_("Delete account"), target=target,

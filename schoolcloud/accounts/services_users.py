@@ -201,7 +201,7 @@ async def _refuse_self_or_last_admin(actor: User, user: User) -> None:
 
 async def update_user(actor: User, user_id, **changes) -> User:
     """Change the given fields (keys of EDITABLE); absent keys stay as they are."""
-    user = await school_user(actor, user_id)
+    user = await _changeable_user(actor, user_id)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError([AppError("unknown_field", N_("This field cannot be changed."), field=name)
@@ -262,7 +262,7 @@ async def _remove_memberships(user: User) -> None:
 
 async def deactivate_user(actor: User, user_id) -> User:
     """The account can no longer log in; its sessions end now. Data stays (see delete_user)."""
-    user = await school_user(actor, user_id)
+    user = await _changeable_user(actor, user_id)
     await _refuse_self_or_last_admin(actor, user)
     if user.active:
         user.active = False
@@ -274,7 +274,7 @@ async def deactivate_user(actor: User, user_id) -> User:
 
 
 async def reactivate_user(actor: User, user_id) -> User:
-    user = await school_user(actor, user_id)
+    user = await _changeable_user(actor, user_id)
     if not user.active:
         user.active = True
         await user.save(update_fields=["active", "updated_at"])
@@ -283,20 +283,49 @@ async def reactivate_user(actor: User, user_id) -> User:
     return user
 
 
-async def delete_user(actor: User, user_id) -> None:
-    """Remove an account for good: sessions, memberships, the row (its IdP grants cascade).
+async def _refuse_frozen(user: User) -> None:
+    """A frozen account (restriction of processing, privacy/services_restriction.py) is not changed."""
+    from schoolcloud.privacy.services_restriction import require_not_frozen
 
-    The one place accounts are deleted, so that the GDPR erasure can extend it (files, consent, ...).
-    """
+    await require_not_frozen(user)
+
+
+async def _changeable_user(actor: User, user_id) -> User:
     user = await school_user(actor, user_id)
-    await _refuse_self_or_last_admin(actor, user)
+    await _refuse_frozen(user)
+    return user
+
+
+async def delete_user(actor: User, user_id, files=None) -> None:
+    """Remove an account for good (GDPR erasure): its personal space with every file and object, its
+    uploads, the shares and links it made (privacy/services_erasure.py), then sessions, memberships and
+    the row (consents and IdP grants cascade). ``files`` is the FilesContext (the store); without one it
+    is opened from the settings.
+
+    The one place accounts are deleted. A second request for the same account answers 410.
+    """
+    from schoolcloud.privacy import services_erasure as erasure
+
+    user = await delete_check(actor, user_id)
     public_id, school_id, role = user.public_id, user.school_id, user.role
-    async with in_transaction():
-        await sessions.end_all_for(user.id)
-        await _remove_memberships(user)
-        await user.delete()
-        await record("user.deleted", actor, school_id=school_id, target_type="user", target_id=public_id,
-                     details={"role": role})
+    async with erasure.claim(user):
+        if not await User.filter(id=user.id).exists():  # a concurrent request finished first
+            await erasure.refuse_if_erased(school_id, public_id)
+            raise NotFound("user")
+        if files is None:
+            from schoolcloud.config import load_settings
+            from schoolcloud.files.context import open_context
+
+            async with open_context(load_settings()) as files:
+                erased = await erasure.erase_data(files, user)
+        else:
+            erased = await erasure.erase_data(files, user)
+        async with in_transaction():
+            await sessions.end_all_for(user.id)
+            await _remove_memberships(user)
+            await user.delete()
+            await record("user.deleted", actor, school_id=school_id, target_type="user", target_id=public_id,
+                         details={"role": role, **erased.as_dict()})
 
 
 async def may_reset_password(actor: User, user: User) -> bool:
@@ -324,6 +353,7 @@ async def reset_password(actor: User, user_id) -> Credentials:
         raise Forbidden()
     if user.id == actor.id:
         raise Conflict("own_account", N_("You cannot do this with your own account."))
+    await _refuse_frozen(user)
     if user.external_issuer:
         raise Conflict("external_account",
                        N_("This account logs in through another login service; reset the password there."))
@@ -348,7 +378,15 @@ async def school_of(actor: User) -> School:
 
 
 async def delete_check(actor: User, user_id) -> User:
-    """The account a confirmation page asks about, refusing early what delete_user would refuse."""
-    user = await school_user(actor, user_id)
+    """The account a confirmation page asks about, refusing early what delete_user would refuse; an
+    account deleted before answers 410."""
+    from schoolcloud.privacy.services_erasure import refuse_if_erased
+
+    try:
+        user = await school_user(actor, user_id)
+    except NotFound:
+        await refuse_if_erased(actor.school_id if is_school_admin(actor) else None, user_id)
+        raise
     await _refuse_self_or_last_admin(actor, user)
+    await _refuse_frozen(user)
     return user

@@ -11,6 +11,7 @@ from schoolcloud.accounts.api_common import NO_STORE, caller, ok, page_json
 from schoolcloud.privacy import services_audit
 from schoolcloud.privacy.api_consent import routes as consent_routes
 from schoolcloud.privacy.api_export import routes as export_routes
+from schoolcloud.privacy.api_restriction import routes as restriction_routes
 from schoolcloud.privacy.models import AuditEvent
 
 
@@ -87,4 +88,5 @@ routes = [
     Route("/privacy/audit-chain", chain, methods=["GET"]),
     *consent_routes,
     *export_routes,
+    *restriction_routes,
 ]

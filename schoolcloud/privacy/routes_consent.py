@@ -12,6 +12,7 @@ from schoolcloud.accounts.permissions import require_school_admin
 from schoolcloud.accounts.services_users import school_user
 from schoolcloud.auth.current import page
 from schoolcloud.privacy import services_consent as consent
+from schoolcloud.privacy import services_restriction as restriction
 from schoolcloud.privacy.services_directory import class_directory
 from schoolcloud.web.errors import AppError, Forbidden
 from schoolcloud.web.i18n import N_
@@ -79,7 +80,33 @@ async def account_privacy(request: Request):
     target = await school_user(user, request.path_params["user_id"])
     states = await consent.overview(target) if target.role == Role.PUPIL else []
     return render(request, "privacy/account.html", page_title=_("Privacy: %(name)s", name=target.display_name),
-                  target=target, states=states, notice=take_notice(request))
+                  target=target, states=states, notice=take_notice(request),
+                  restriction=await restriction.restriction_of(target), is_self=target.id == user.id)
+
+
+@page
+async def freeze(request: Request):
+    user = actor(request)
+    data = await form(request)
+
+    async def work():
+        _row, created = await restriction.freeze(user, request.path_params["user_id"], data.get("reason", ""))
+        return (N_("The account is frozen: it cannot log in and is not changed.") if created
+                else N_("The account was frozen already; nothing changed."))
+
+    return await _attempt(request, work, _pupil_url(request))
+
+
+@page
+async def unfreeze(request: Request):
+    user = actor(request)
+    await form(request)
+
+    async def work():
+        await restriction.unfreeze(user, request.path_params["user_id"])
+        return N_("The restriction was lifted.")
+
+    return await _attempt(request, work, _pupil_url(request))
 
 
 @page
@@ -122,5 +149,7 @@ routes = [
     Route("/privacy/class-directory", directory, methods=["GET"]),
     Route("/admin/users/{user_id}/privacy", account_privacy, methods=["GET"]),
     Route("/admin/users/{user_id}/consents/{purpose}/parent", record_parent, methods=["POST"]),
+    Route("/admin/users/{user_id}/freeze", freeze, methods=["POST"]),
+    Route("/admin/users/{user_id}/unfreeze", unfreeze, methods=["POST"]),
     Route("/admin/users/{user_id}/consents/{purpose}/parent/withdraw", withdraw_parent, methods=["POST"]),
 ]

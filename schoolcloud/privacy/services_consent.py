@@ -19,6 +19,7 @@ from schoolcloud.privacy import purposes
 from schoolcloud.privacy.age_rules import PARENT, SELF, required_givers
 from schoolcloud.privacy.models import Consent
 from schoolcloud.privacy.purposes import Purpose
+from schoolcloud.privacy.services_restriction import require_not_frozen
 from schoolcloud.web.errors import AppError, Forbidden, NotFound
 from schoolcloud.web.i18n import N_
 
@@ -127,6 +128,7 @@ async def consenting_ids(users: list[User], purpose_id: str) -> set[int]:
 
 
 async def _give(actor: User, subject: User, purpose: Purpose, giver: str, note: str = "") -> tuple[Consent, bool]:
+    await require_not_frozen(subject)  # no new processing while restricted (withdrawing stays possible)
     async with in_transaction() as conn:
         existing = await Consent.filter(user_id=subject.id, purpose=purpose.id, given_by=giver,
                                         withdrawn_at__isnull=True).using_db(conn)
