@@ -101,6 +101,7 @@ async def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--db", choices=["auto", "postgres", "sqlite"], default="auto")
     parser.add_argument("--no-redis", action="store_true", help="keep the throttle counts in the database")
+    parser.add_argument("--pool", type=int, default=0, help="PostgreSQL connections of the instance (default: 5)")
     parser.add_argument("--hash-samples", type=int, default=20, help="verifications for the hashing baseline")
     parser.add_argument("--hash", choices=["default", "light"], default="default",
                         help="argon2id parameters of the pupils' hashes: default (64 MiB, t=3, p=4, as chosen "
@@ -110,13 +111,14 @@ async def main() -> int:
     use_pg = args.db == "postgres" or (args.db == "auto" and postgres_available())
     use_redis = not args.no_redis and redis_available()
     database_url = create_pg_database() if use_pg else ""
+    server_db = f"{database_url}?maxsize={args.pool}" if database_url and args.pool else database_url
     env = {}
     if use_redis:
         env = {"SCHOOLCLOUD_REDIS_URL": "redis://127.0.0.1:6379/0",
                "SCHOOLCLOUD_REDIS_PREFIX": f"bench-{os.getpid()}-{time.time_ns()}:"}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            server = AppServer(Path(tmp) / "app", database_url=database_url, extra_env=env)
+            server = AppServer(Path(tmp) / "app", database_url=server_db, extra_env=env)
             server.start()
             try:
                 # One hash for all (same password and parameters): each verification costs the same.
