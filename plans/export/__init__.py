@@ -25,14 +25,38 @@ from plans.export.carrier_document import carrier_document
 from plans.export.findings import by_school, findings_summary
 from plans.export.form import carrier_workbook, plan_workbook
 from plans.export.plan_document import plan_document
-from plans.export.to_docx import render_docx
-from plans.export.to_ods import render_ods
-from plans.export.to_odt import render_odt
 from plans.export.to_pdf import render_pdf
-from plans.export.to_xlsx import render_xlsx
 from plans.model import Carrier, Plan
 from plans.serialize import carrier_to_json, plan_to_json
 from plans.validator import Finding, validate_carrier, validate_plan
+
+
+
+# The writers import python-docx, odfpy and openpyxl (about 30 MB together): only when a document of that
+# kind is made, not in every process that merely offers the downloads.
+def render_docx(document) -> bytes:
+    from plans.export.to_docx import render_docx
+
+    return render_docx(document)
+
+
+def render_odt(document) -> bytes:
+    from plans.export.to_odt import render_odt
+
+    return render_odt(document)
+
+
+def render_ods(book) -> bytes:
+    from plans.export.to_ods import render_ods
+
+    return render_ods(book)
+
+
+def render_xlsx(book) -> bytes:
+    from plans.export.to_xlsx import render_xlsx
+
+    return render_xlsx(book)
+
 
 __all__ = [
     "CARRIER_FORMATS", "PLAN_FORMATS", "carrier_json", "carrier_ods", "carrier_pdf", "carrier_xlsx", "plan_docx",
