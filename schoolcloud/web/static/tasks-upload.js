@@ -7,6 +7,7 @@
 "use strict";
 
 import {tusUpload} from "/static/files-upload.js";
+import {progressRow} from "/static/upload-rows.js";
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
@@ -16,24 +17,6 @@ async function folderId(url) {
   try { body = await response.json(); } catch (_) { /* not JSON */ }
   if (!response.ok) throw new Error(body?.error?.message || `HTTP ${response.status}`);
   return body.folder_id;
-}
-
-function row(list, texts, name) {
-  const item = document.createElement("li");
-  const label = document.createElement("span");
-  label.className = "upload-name";
-  label.textContent = name;
-  const bar = document.createElement("progress");
-  bar.max = 100;
-  bar.value = 0;
-  bar.setAttribute("aria-label", texts.textProgress.replace("{name}", name));
-  const percent = document.createElement("span");
-  percent.className = "upload-percent";
-  percent.setAttribute("aria-live", "polite");
-  percent.textContent = texts.textWaiting;
-  item.append(label, bar, percent);
-  list.append(item);
-  return {item, bar, percent};
 }
 
 function setup(form) {
@@ -59,12 +42,8 @@ function setup(form) {
     try {
       const folder = await folderId(texts.folderUrl);
       for (const file of [...input.files]) {
-        const view = row(list, texts, file.name);
-        const show = (sent) => {
-          const value = file.size ? Math.floor((sent / file.size) * 100) : 100;
-          view.bar.value = value;
-          view.percent.textContent = `${value} %`;
-        };
+        const view = progressRow(list, file.name, texts);
+        const show = (sent) => view.show(sent, file.size);
         try {
           await tusUpload(file, folder, {onProgress: show, onRetry: () => { view.percent.textContent = texts.textRetrying; }});
           show(file.size);

@@ -1,6 +1,7 @@
 // One line per upload in a progress list: name, progress bar (labelled for screen readers) and the
-// percentage or state. Used by the folder upload (files-upload.js) and the file drop (link-drop.js);
-// texts come from the form's data- attributes (textProgress with {name}, textWaiting).
+// percentage or state. Used by the folder upload (files-upload.js), the file drop (link-drop.js) and
+// the task uploads (tasks-upload.js); texts come from the form's data- attributes (textProgress with
+// {name}, textWaiting).
 "use strict";
 
 export function progressRow(list, label, texts) {
