@@ -55,9 +55,10 @@ def _for(connection, sql: str) -> str:
     return _numbered(sql) if connection.capabilities.dialect == "postgres" else sql
 
 
-async def fetch_one(sql: str, *params: Any, connection_name: str = "default") -> dict[str, Any] | None:
-    """The first row of a SELECT written with `?` placeholders, on SQLite or PostgreSQL."""
-    connection = connections.get(connection_name)
+async def fetch_one(sql: str, *params: Any, connection=None) -> dict[str, Any] | None:
+    """The first row of a SELECT written with `?` placeholders, on SQLite or PostgreSQL; on
+    ``connection`` (e.g. the caller's transaction) or else the default one."""
+    connection = connection or connections.get("default")
     rows = await connection.execute_query_dict(_for(connection, sql), list(params))
     return rows[0] if rows else None
 
