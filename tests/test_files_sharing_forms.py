@@ -138,7 +138,8 @@ async def test_share_access_changes_in_place_on_the_page_and_through_the_api(app
         # the recipient cannot change it, neither on the page nor through the API
         assert (await other.patch(f"/api/v1/files/shares/{share_id}", json={"access": "write"})).status_code in (403, 404)
         assert not (await Share.get(id=share_id)).can_write
-    changes = [e for e in await AuditEvent.filter(action="files.share_update") if e.details.get("share") == share_id]
+    changes = [e for e in await AuditEvent.filter(action="files.share_update").order_by("id")
+               if e.details.get("share") == share_id]
     assert [e.details["write"] for e in changes] == [True, False]
 
 

@@ -158,7 +158,7 @@ async def test_parent_consent_recorded_by_the_admin(app, world):
         names = [m["given_name"] for m in (await http.get(DIRECTORY)).json()["classes"][0]["members"]]
         assert names == ["Ada"]
     parent_events = await AuditEvent.filter(target_id=str(child.public_id), action__startswith="consent.") \
-        .values_list("action", "actor", "details")
+        .order_by("id").values_list("action", "actor", "details")
     assert [(a, d["given_by"]) for a, _, d in parent_events] == [("consent.given", "parent"),
                                                                  ("consent.withdrawn", "parent")]
     assert {actor for _, actor, _ in parent_events} == {str(admin.public_id)}
