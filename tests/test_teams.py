@@ -7,7 +7,7 @@ import pytest
 from schoolcloud.accounts.models import Role
 from schoolcloud.privacy.models import AuditEvent
 from tests.support.data import make_member, make_school
-from tests.support.files import api_client, listing, upload
+from tests.support.files import api_client, listing, spaces, upload
 
 
 @pytest.mark.postgres
@@ -70,3 +70,34 @@ async def test_team_names_are_checked_and_admins_see_all_teams(app):
     async with api_client(app.base_url, admin) as http:
         assert [t["name"] for t in (await http.get("/api/v1/files/teams")).json()["items"]] == ["Robotik-AG"]
         assert (await upload(http, team["root_id"], "Regeln.txt", b"x")).status_code == 201
+
+
+@pytest.mark.postgres
+async def test_get_spaces_lists_the_team_spaces_of_members_only(app):
+    school = await make_school()
+    teacher = await make_member(school, Role.TEACHER)
+    member = await make_member(school, Role.PUPIL)
+    outsider = await make_member(school, Role.PUPIL)
+    admin = await make_member(school, Role.SCHOOL_ADMIN)
+    other_admin = await make_member(await make_school(), Role.SCHOOL_ADMIN)
+    async with api_client(app.base_url, teacher) as http:
+        team = (await http.post("/api/v1/files/teams", json={"name": "Theater-AG"})).json()
+        assert (await http.post(f"/api/v1/files/teams/{team['id']}/members",
+                                json={"user_id": member.id})).status_code == 201
+    expected = {"id": team["space_id"], "kind": "team", "title": "Theater-AG", "root_id": team["root_id"],
+                "team_id": team["id"], "access": "write"}
+    for user in (teacher, member, admin):
+        async with api_client(app.base_url, user) as http:
+            listed = [s for s in await spaces(http) if s["kind"] == "team"]
+            assert [{k: s[k] for k in expected} for s in listed] == [expected], user.role
+            assert (await http.get(f"/api/v1/files/spaces/{team['space_id']}")).json()["title"] == "Theater-AG"
+    async with api_client(app.base_url, member) as http:
+        # the team's trash is listed for its members like that of any space they write in
+        sheet = (await upload(http, team["root_id"], "Rollen.txt", b"Romeo")).json()
+        assert (await http.delete(f"/api/v1/files/nodes/{sheet['id']}")).status_code in (200, 204)
+        trash = (await http.get("/api/v1/files/trash")).json()["items"]
+        assert [i["name"] for i in trash] == ["Rollen.txt"]
+    for user in (outsider, other_admin):
+        async with api_client(app.base_url, user) as http:
+            assert not [s for s in await spaces(http) if s["kind"] == "team"]
+            assert (await http.get(f"/api/v1/files/spaces/{team['space_id']}")).status_code == 404

@@ -67,7 +67,7 @@ def space_json(view: spaces.SpaceView) -> dict:
     space = view.space
     return {
         "id": space.id, "kind": space.kind, "title": view.title, "root_id": view.root_id,
-        "class_id": space.school_class_id, "course_id": space.course_id,
+        "class_id": space.school_class_id, "course_id": space.course_id, "team_id": space.team_id,
         "access": view.access.name.lower(), "pupils_may_write": space.pupils_may_write,
         "manageable": view.manageable, "quota_bytes": view.quota, "used_bytes": space.used_bytes,
     }
@@ -84,7 +84,7 @@ async def list_spaces(request: Request) -> JSONResponse:
     """
     summary: The spaces the caller can read, with root folder, access, quota and usage.
     responses:
-      200: {description: "{items: [space]}: the personal space first, then classes and courses."}
+      200: {description: "{items: [space]}: the personal space first, then classes, courses and teams."}
     """
     user = await caller(request)
     views = await spaces.visible_spaces(files_context(request), user)

@@ -117,13 +117,8 @@ def safe_return(value, default: str) -> str:
 async def my_spaces(request: Request):
     user = actor(request)
     views = await spaces.visible_spaces(files_context(request), user)
-    from schoolcloud.teams import services as teams  # team spaces: GET spaces does not list them yet
-
-    team_roots = []
-    for team in await teams.list_teams(user):
-        team_roots.append((team, await spaces.root_of(await teams.team_space(team))))
     return render(request, "files/spaces.html", page_title=_("Files"), views=views, human_size=human_size,
-                  space_title=space_title, team_roots=team_roots, notice=take_notice(request))
+                  space_title=space_title, notice=take_notice(request))
 
 
 @page

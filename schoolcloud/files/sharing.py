@@ -240,20 +240,6 @@ async def shared_node_ids(user: User) -> list[int]:
     return ids[:MAX_SHARED_SEARCH_NODES]
 
 
-async def readable_team_space_ids(user: User) -> list[int]:
-    """Team spaces the user reads: their teams', or every team's of the school for its admins."""
-    from schoolcloud.files.models import Space, SpaceKind
-
-    if user.role == Role.SCHOOL_ADMIN:
-        query = Space.filter(school_id=user.school_id, kind=SpaceKind.TEAM)
-    else:
-        team_ids = (await groups_of(user)).team_ids
-        if not team_ids:
-            return []
-        query = Space.filter(school_id=user.school_id, team_id__in=list(team_ids))
-    return list(await query.values_list("id", flat=True))
-
-
 # -- recipient search ----------------------------------------------------------------------------------
 
 async def find_recipients(user: User, q, *, limit: int = 20) -> dict:

@@ -15,6 +15,7 @@ from schoolcloud.files.context import FilesContext, Limits
 from schoolcloud.files.errors import quota_exceeded
 from schoolcloud.files.models import Node, NodeKind, Space, SpaceKind
 from schoolcloud.files.permissions import Access, may_manage_space, require_files_user, space_access
+from schoolcloud.teams.models import Team
 from schoolcloud.web.errors import Forbidden, NotFound
 
 
@@ -133,11 +134,20 @@ async def _group_spaces(user: User) -> list[tuple[Space, str]]:
     for course in courses:
         space = existing.get(course.id) or await course_space(course)
         result.append((space, course.name))
-    return result
+    return result + await _team_spaces(user)
+
+
+async def _team_spaces(user: User) -> list[tuple[Space, str]]:
+    """The spaces of the user's teams (school admins: every team of the school), by team name."""
+    from schoolcloud.teams.services import list_teams, team_space
+
+    teams = await list_teams(user)
+    existing = {s.team_id: s for s in await Space.filter(team_id__in=[t.id for t in teams])}
+    return [(existing.get(team.id) or await team_space(team), team.name) for team in teams]
 
 
 async def visible_spaces(ctx: FilesContext, user: User) -> list[SpaceView]:
-    """The personal space first, then class and course spaces the user may read."""
+    """The personal space first, then the class, course and team spaces the user may read."""
     own = await personal_space(user)
     spaces = [(own, ""), *await _group_spaces(user)]
     roots = dict(await Node.filter(space_id__in=[s.id for s, _ in spaces], parent_id=None)
@@ -164,6 +174,8 @@ async def get_space(ctx: FilesContext, user: User, space_id: int) -> SpaceView:
         title = (await SchoolClass.get(id=space.school_class_id)).name
     elif space.course_id:
         title = (await Course.get(id=space.course_id)).name
+    elif space.team_id:
+        title = (await Team.get(id=space.team_id)).name
     return SpaceView(space, (await root_of(space)).id, access, await space_quota(ctx, space), title,
                      may_manage_space(user, access, space))
 

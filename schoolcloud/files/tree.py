@@ -326,17 +326,16 @@ class SearchResult:
 
 async def search(ctx: FilesContext, user: User, q, *, offset=None, limit=None) -> SearchResult:
     """Live files and folders whose name contains ``q`` (case-insensitive), in every space the user
-    may read (team spaces included) and below everything shared with them."""
+    may read and below everything shared with them."""
     from tortoise.expressions import Q
 
-    from schoolcloud.files.sharing import readable_team_space_ids, shared_node_ids
+    from schoolcloud.files.sharing import shared_node_ids
     from schoolcloud.files.spaces import visible_spaces
 
     if not isinstance(q, str) or not q.strip():
         raise errors.search_term_missing()
     offset, limit = page_bounds(offset, limit, default=50)
     space_ids = [view.space.id for view in await visible_spaces(ctx, user)]
-    space_ids += await readable_team_space_ids(user)
     where = Q(space_id__in=space_ids)
     shared_ids = await shared_node_ids(user)
     if shared_ids:
