@@ -94,17 +94,24 @@ async def test_expiry_revocation_and_download_limit_under_concurrency(app):
         unknown = await anon.get("/s/" + "B" * 43 + "/download")
         assert (await anon.get(soon["url"] + "/download")).content == b"Aufgabe 1"
         await PublicLink.filter(id=soon["id"]).update(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
-        expired = await anon.get(soon["url"] + "/download")
-        assert expired.status_code == 404 and expired.content == unknown.content
+        expired = await anon.get(soon["url"] + "/download", headers={"Accept-Language": "de"})
+        assert expired.status_code == 410 and expired.json()["error"]["code"] == "link_expired"
+        assert "abgelaufen" in expired.json()["error"]["message"]
+        assert "expired" in expired.json()["error"]["message_en"]
+        # the page answers 410 as well; a password does not change the answer of an expired link
+        assert (await anon.get(soon["url"], headers={"X-Link-Password": "egal"})).status_code == 410
         gone = await anon.get(revoked["url"] + "/download")
         assert gone.status_code == 404 and gone.content == unknown.content
 
         assert (await anon.get(limited["url"])).json()["node"]["size"] == 9
-        assert [(await anon.get(limited["url"] + "/download")).status_code for _ in range(3)] == [200, 200, 404]
-        assert (await anon.get(limited["url"])).status_code == 404
+        assert [(await anon.get(limited["url"] + "/download")).status_code for _ in range(3)] == [200, 200, 410]
+        used_up = await anon.get(limited["url"])
+        assert used_up.status_code == 410 and used_up.json()["error"]["code"] == "link_used_up"
+        assert used_up.json()["error"]["message_de"] != used_up.json()["error"]["message_en"]
 
         results = await asyncio.gather(*[anon.get(racing["url"] + "/download") for _ in range(12)])
-        assert sorted(r.status_code for r in results) == [200] * 3 + [404] * 9
+        assert sorted(r.status_code for r in results) == [200] * 3 + [410] * 9
+        assert {r.json()["error"]["code"] for r in results if r.status_code == 410} == {"link_used_up"}
     assert (await PublicLink.get(id=racing["id"])).downloads == 3
     assert await AuditEvent.filter(action="files.link_download", target_id=str(sheet["id"])).count() >= 5
     assert await AuditEvent.filter(action="files.link_revoke").exists()
@@ -182,3 +189,38 @@ async def test_file_drop_over_quota_leaves_nothing_and_needs_a_folder_link(app):
         assert (await anon.post(download_link["url"] + "/upload", params={"name": "a.txt"},
                                 content=b"x")).status_code == 404
     assert not await Node.filter(parent_id=inbox["id"]).exists()
+
+
+@pytest.mark.postgres
+async def test_wrong_passwords_from_one_address_are_throttled_over_all_links(app):
+    from schoolcloud.files.links import ADDRESS_RULE
+
+    teacher = await make_member(await make_school(), Role.TEACHER)
+    async with api_client(app.base_url, teacher) as http:
+        root = await personal_root(http)
+        sheet = (await upload(http, root, "Noten.txt", b"geheim")).json()
+        guarded = [await _link(http, sheet["id"], password=f"richtig-{n}") for n in range(3)]
+        open_link = await _link(http, sheet["id"])
+    # the test server trusts X-Forwarded-For from 127.0.0.1: these are two clients behind a proxy
+    guesser = {"X-Forwarded-For": "198.51.100.7", "Accept-Language": "de"}
+    neighbour = {"X-Forwarded-For": "198.51.100.8"}
+    async with anonymous(app) as anon:
+        # Spread over several links (each locks itself after 10) and unknown tokens, which count alike.
+        for n in range(ADDRESS_RULE.max_failures):
+            target = guarded[n % 3]["url"] if n < 27 else f"/s/{'G' * 42}{n % 10}"
+            wrong = await anon.get(target, headers={**guesser, "X-Link-Password": "geraten"})
+            assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "link_unavailable", n
+        for url in (guarded[0]["url"], "/s/" + "H" * 43):
+            throttled = await anon.get(url, headers={**guesser, "X-Link-Password": "richtig-0"})
+            assert throttled.status_code == 429, throttled.text
+            error = throttled.json()["error"]
+            assert error["code"] == "link_password_throttled" and "Passwörter" in error["message"]
+            assert "Too many wrong link passwords" in error["message_en"]
+            assert 0 < int(throttled.headers["retry-after"]) <= int(ADDRESS_RULE.lock.total_seconds())
+        page = await anon.post(guarded[1]["url"], data={"password": "richtig-1"}, headers=guesser)
+        assert page.status_code == 429 and "retry-after" in page.headers and "set-cookie" not in page.headers
+        assert 'role="alert"' in page.text
+        # a link without a password still works from there; another address is not affected
+        assert (await anon.get(open_link["url"] + "/download", headers=guesser)).content == b"geheim"
+        other = await anon.get(guarded[2]["url"], headers={**neighbour, "X-Link-Password": "richtig-2"})
+        assert other.status_code == 200 and other.json()["node"]["name"] == "Noten.txt"

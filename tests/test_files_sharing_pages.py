@@ -73,7 +73,8 @@ async def test_link_form_and_download_limit(app):
         async with browser.client(app.base_url) as anonymous:
             first = await anonymous.get(f"/s/{token}/download")
             assert first.status_code == 200 and first.content == b"hallo"
-            assert (await anonymous.get(f"/s/{token}/download")).status_code == 404
+            used_up = await anonymous.get(f"/s/{token}/download")
+            assert used_up.status_code == 410 and used_up.json()["error"]["code"] == "link_used_up"
         page = await http.get(details)
         assert "1 / 1" in page.text
         # A bad limit is refused with a notice, no link is made.

@@ -1,15 +1,19 @@
 """Public links: download links for a file or folder, and upload-only "file drop" links for folders.
 
-Every refusal of a public request (unknown token, revoked, expired, node trashed, download limit
-reached, missing or wrong password, locked after too many wrong passwords) is the same ``link_unavailable``
-404, so a link with a password does not reveal whether it exists. Wrong passwords are counted per link;
-``MAX_FAILURES`` in a row lock it for ``LOCKOUT``.
+Every refusal of a public request (unknown token, revoked, node trashed, missing or wrong password,
+locked after too many wrong passwords) is the same ``link_unavailable`` 404, so a link with a password
+does not reveal whether it exists. Expired and used-up links answer 410 (``link_expired``,
+``link_used_up``) before any password is looked at: whoever holds the token learns nothing new, and
+knows to ask for a new link. Wrong passwords are counted per link (``MAX_FAILURES`` in a row lock it
+for ``LOCKOUT``) and per client address across all links, with the login throttle's counters
+(``ADDRESS_RULE``; a password sent to an unknown link counts too, so the two still look alike).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import hmac
 import secrets
 from collections.abc import AsyncIterator
@@ -27,6 +31,7 @@ from schoolcloud.files.names import OnConflict, clean_name
 from schoolcloud.files.permissions import ancestor_ids, require_files_user
 from schoolcloud.files.sharing import managed_node
 from schoolcloud.files.sharing_models import LinkMode, PublicLink
+from schoolcloud.idp.throttle import Rule, Throttle
 from schoolcloud.privacy import audit
 from schoolcloud.web.errors import AppError, NotFound
 from schoolcloud.web.i18n import N_
@@ -35,6 +40,9 @@ MAX_FAILURES = 10
 LOCKOUT = timedelta(minutes=15)
 TICKET_LIFETIME = timedelta(hours=1)
 MAX_LABEL = 100
+# Wrong link passwords from one address, over all links: generous for a school behind one NAT address,
+# a wall for guessing across many links. The lock doubles with each failure beyond the limit.
+ADDRESS_RULE = Rule("link-ip", 50, timedelta(minutes=15), timedelta(minutes=5))
 
 
 def now() -> datetime:
@@ -44,6 +52,25 @@ def now() -> datetime:
 def link_unavailable() -> AppError:
     return AppError("link_unavailable", N_("This link does not exist or is no longer valid, or the password is "
                                            "wrong."), status=404)
+
+
+def link_gone(reason: str) -> AppError:
+    if reason == Refusal.EXPIRED:
+        return AppError("link_expired", N_("This link has expired. Please ask the person who sent it to you for a "
+                                           "new link."), status=410)
+    return AppError("link_used_up", N_("This link has been used up: it may only be used a limited number of times. "
+                                       "Please ask the person who sent it to you for a new link."), status=410)
+
+
+def too_many_tries(until: datetime) -> AppError:
+    error = AppError("link_password_throttled", N_("Too many wrong link passwords from your network. Please try "
+                                                   "again after %(time)s UTC."), status=429,
+                     time=until.strftime("%H:%M"))
+    error.headers = {"Retry-After": str(max(1, math.ceil((until - now()).total_seconds())))}
+    return error
+
+
+REFUSAL_CODES = ("link_unavailable", "link_expired", "link_used_up")
 
 
 # -- managing links (logged in) ------------------------------------------------------------------------
@@ -166,21 +193,39 @@ def ticket_valid(secret: str, token: str, ticket: str | None) -> bool:
     return hmac.compare_digest(mac, _ticket_mac(secret, token, int(until)))
 
 
-async def open_link(token: str, password: str | None, *, ticket_ok: bool = False) -> PublicLink:
-    """The link with its node and space, or ``link_unavailable`` for every kind of refusal.
+async def open_link(token: str, password: str | None, *, ticket_ok: bool = False,
+                    throttle: Throttle | None = None, ip: str | None = None) -> PublicLink:
+    """The link with its node and space; ``link_expired`` / ``link_used_up`` (410) for a link past its
+    end, ``link_unavailable`` (404) for every other refusal, ``link_password_throttled`` (429) while the
+    address ``ip`` is locked for wrong passwords (checked before the token is even looked up).
     ``ticket_ok``: the request carried a valid ticket for this token instead of the password."""
+    address_key = f"{ADDRESS_RULE.prefix}:{ip}" if throttle is not None and ip and password else None
+    if address_key is not None:
+        until = await throttle.key_locked_until(address_key)
+        if until is not None:
+            raise too_many_tries(until)
+
+    async def wrong_password() -> AppError:
+        if address_key is not None:
+            await throttle.count(ADDRESS_RULE, address_key)
+        return link_unavailable()
+
     link = await find_link(token)
     moment = now()
-    if refusal(link, moment) is not None:
+    reason = refusal(link, moment)
+    if reason in (Refusal.EXPIRED, Refusal.USED_UP):
+        raise link_gone(reason)
+    if reason is not None:
         if password:
             await asyncio.to_thread(verify_password, None, password)  # as slow as a real check
+            raise await wrong_password()
         raise link_unavailable()
     if link.password_hash and not ticket_ok:
         if not password:
             raise link_unavailable()
         if not await asyncio.to_thread(verify_password, link.password_hash, password):
             await _count_failure(link, moment)
-            raise link_unavailable()
+            raise await wrong_password()
         if link.failed_attempts:
             await PublicLink.filter(id=link.id).update(failed_attempts=0)
     return link
@@ -213,7 +258,7 @@ async def count_download(link: PublicLink, node: Node) -> None:
     if link.max_downloads is not None:
         query = query.filter(Q(downloads__lt=link.max_downloads))
     if not await query.update(downloads=F("downloads") + 1):
-        raise link_unavailable()
+        raise link_gone(Refusal.USED_UP)  # the last download went to a concurrent request
     await audit.record("files.link_download", school_id=link.school_id, target_type="file_node",
                        target_id=node.id, details={"link": link.id}, ip=client_ip.get())
 

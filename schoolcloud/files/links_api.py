@@ -2,9 +2,10 @@
 
 No session, no CSRF (nothing of an account is touched). The password, when the link has one, comes in
 the ``X-Link-Password`` header of every request (or a ticket: ``?ticket=`` or the cookie the HTML
-password form sets). Browsers asking for HTML get the pages of ``links_pages`` at the same addresses. Every refusal answers JSON, and every way a link can
-fail (unknown, revoked, expired, exhausted, locked, missing or wrong password) gives the identical 404
-``link_unavailable``.
+password form sets). Browsers asking for HTML get the pages of ``links_pages`` at the same addresses.
+Every refusal answers JSON: an expired or used-up link 410 (``link_expired``, ``link_used_up``), every
+other way a link can fail (unknown, revoked, locked, missing or wrong password) the identical 404
+``link_unavailable``, and too many wrong passwords from one address 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -40,13 +41,13 @@ def public_node(node: Node) -> dict:
 def as_json_errors(handler):
     @functools.wraps(handler)
     async def wrapped(request: Request) -> Response:
-        client_ip.set(request.client.host if request.client else None)
+        client_ip.set(links_pages.client_address(request))
         try:
             return await handler(request)
         except AppError as exc:
-            if exc.code == "link_unavailable" and links_pages.wants_html(request):
+            if exc.code in links.REFUSAL_CODES and links_pages.wants_html(request):
                 return await links_pages.refused_page(request)  # a download clicked on a link's page
-            headers = {"Cache-Control": "no-store"}
+            headers = {"Cache-Control": "no-store", **exc.headers}
             if exc.code == "range_not_satisfiable":
                 headers.update(getattr(exc, "range_headers", {}))
             return JSONResponse(exc.as_json(current_locale.get()), status_code=exc.status_code, headers=headers)
@@ -60,7 +61,8 @@ def _secret(request: Request) -> str:
 async def _open(request: Request, *modes: str) -> PublicLink:
     token = request.path_params["token"]
     link = await links.open_link(token, request.headers.get(PASSWORD_HEADER),
-                                 ticket_ok=links_pages.has_ticket(request, token))
+                                 ticket_ok=links_pages.has_ticket(request, token),
+                                 throttle=request.app.state.throttle, ip=links_pages.client_address(request))
     if link.mode not in modes:
         raise links.link_unavailable()
     return link
@@ -73,7 +75,9 @@ async def landing(request: Request) -> Response:
     responses:
       200: {description: "{mode, node, expires_at, downloads_left, label?, ticket?}; a drop link shows only the folder's
         name. ticket (links with a password) - append ?ticket= to the other /s/ URLs instead of the header (1 hour)."}
-      404: {description: Unknown, expired, exhausted or revoked link, or a missing or wrong password (all identical).}
+      404: {description: Unknown or revoked link, or a missing or wrong password (all identical).}
+      410: {description: The link has expired (link_expired) or its download limit is used up (link_used_up).}
+      429: {description: Too many wrong passwords from this address (link_password_throttled); see Retry-After.}
     """
     if links_pages.wants_html(request):
         return await _landing_page(request)
@@ -102,6 +106,7 @@ async def children(request: Request) -> Response:
     responses:
       200: {description: "{folder, items, offset, limit, has_more, next_offset}"}
       404: {description: As for the link itself, or the folder is not below the linked one.}
+      410: {description: As for the link itself.}
     """
     from schoolcloud.files.api import paged
 
@@ -123,7 +128,8 @@ async def download(request: Request) -> Response:
     responses:
       200: {description: The file.}
       206: {description: The requested range.}
-      404: {description: As for the link itself (also when the download limit is used up).}
+      404: {description: As for the link itself.}
+      410: {description: Expired, or the download limit is used up (also by a concurrent download).}
     """
     link = await _open(request, LinkMode.DOWNLOAD)
     node_id = request.path_params.get("node_id", link.node_id)
@@ -150,6 +156,7 @@ async def drop(request: Request) -> Response:
     responses:
       201: {description: "{name, size}: the name it was stored under."}
       404: {description: As for the link itself.}
+      410: {description: The link has expired.}
       413: {description: Over the upload limit.}
       507: {description: The folder's space is full.}
     """

@@ -9,6 +9,8 @@
   page (404); after the right password an HttpOnly cookie, valid for this link's path only, carries the
   ``links.make_ticket`` proof for the following requests (downloads, thumbnails, drop uploads).
 - an expired or used-up link gets a page saying so (410 Gone), so that people ask for a new one.
+- too many wrong passwords from one address (over all links) get the password form with a 429 and
+  Retry-After (``links.ADDRESS_RULE``).
 
 No login and no session: the pages set no cookie of ours except the ticket, show nothing of the owner
 beyond the name of the linked file or folder, and work without JavaScript except for upload progress.
@@ -50,6 +52,10 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 def ticket_from(request: Request) -> str | None:
     return request.query_params.get("ticket") or request.cookies.get(TICKET_COOKIE)
 
@@ -80,11 +86,18 @@ def gone_page(request: Request, reason: str) -> HTMLResponse:
                          heading=_(heading), message=_(message))
 
 
-def password_page(request: Request, *, wrong: bool = False) -> HTMLResponse:
+def password_page(request: Request, *, wrong: bool = False, throttled: AppError | None = None) -> HTMLResponse:
     """The password form. After a wrong password - and for any password sent to an unknown, revoked or
-    locked link - the same page with the same error and status, so nothing tells them apart."""
+    locked link - the same page with the same error and status, so nothing tells them apart.
+    ``throttled``: the visitor's address sent too many wrong passwords (429 with Retry-After)."""
+    if throttled is not None:
+        response = render_public(request, "files/link_password.html", status_code=429,
+                                 page_title=_("Password required"), wrong=False,
+                                 throttled=throttled.text(current_locale.get()))
+        response.headers.update(throttled.headers)
+        return response
     return render_public(request, "files/link_password.html", status_code=404 if wrong else 200,
-                         page_title=_("Password required"), wrong=wrong)
+                         page_title=_("Password required"), wrong=wrong, throttled=None)
 
 
 async def refused_page(request: Request) -> Response:
@@ -136,8 +149,10 @@ async def password_submit(request: Request) -> Response:
         return gone_page(request, reason)
     try:
         # Counts wrong passwords (and locks the link after too many); an unknown link costs the same hash.
-        link = await links.open_link(token, password)
+        link = await links.open_link(token, password, throttle=request.app.state.throttle, ip=client_address(request))
     except AppError as exc:
+        if exc.code == "link_password_throttled":
+            return password_page(request, throttled=exc)
         if exc.code != "link_unavailable":
             raise
         return password_page(request, wrong=True)
@@ -189,7 +204,7 @@ def drop_page(request: Request, link: PublicLink, *, sent: list[Node] | None = N
 async def drop_submit(request: Request) -> Response:
     """POST /s/{token}/drop: the drop's upload form without JavaScript (multipart, streamed file by file
     into ``links.drop_upload``); answers with the page listing only what this request sent."""
-    client_ip.set(request.client.host if request.client else None)
+    client_ip.set(client_address(request))
     token = request.path_params["token"]
     try:
         link = await links.open_link(token, None, ticket_ok=has_ticket(request, token))
@@ -221,11 +236,13 @@ def html_errors(handler):
         try:
             return await handler(request)
         except AppError as exc:
-            if exc.code == "link_unavailable":
+            if exc.code in links.REFUSAL_CODES:
                 return await refused_page(request)
-            return render_public(request, "files/link_message.html", status_code=exc.status_code,
-                                 page_title=_("That did not work"), heading=_("That did not work"),
-                                 message=exc.text(current_locale.get()))
+            response = render_public(request, "files/link_message.html", status_code=exc.status_code,
+                                     page_title=_("That did not work"), heading=_("That did not work"),
+                                     message=exc.text(current_locale.get()))
+            response.headers.update(exc.headers)
+            return response
     wrapped.__name__ = handler.__name__
     wrapped.__doc__ = handler.__doc__
     return wrapped

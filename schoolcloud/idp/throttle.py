@@ -120,6 +120,15 @@ class Throttle:
         await self._forget(f"pair:{_key_part(username)}:{ip}")
         await self._remember(_known_key(username, ip), _now())
 
+    # Other guesses (e.g. public-link passwords per address, files/links.py) use the same counters and
+    # locks with a rule and key of their own.
+
+    async def key_locked_until(self, key: str) -> datetime | None:
+        return (await self._locks([key], _now())).get(key)
+
+    async def count(self, rule: Rule, key: str) -> None:
+        await self._count_failure(rule, key, _now())
+
     async def _locks(self, keys: list[str], now: datetime) -> dict[str, datetime]:
         raise NotImplementedError
 

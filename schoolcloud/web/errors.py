@@ -10,6 +10,7 @@ from schoolcloud.web.i18n import N_, in_locale
 
 class AppError(Exception):
     status_code = 400
+    headers: dict[str, str] = {}  # extra response headers, e.g. Retry-After with a 429
 
     def __init__(self, code: str, message: str, *, status: int | None = None, field: str | None = None,
                  **params):
