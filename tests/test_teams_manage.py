@@ -115,3 +115,48 @@ async def test_rename_and_delete_on_the_team_pages_with_confirmation(app):
         assert "Robotik-AG 2027" in notice(listing.text) and f'href="/teams/{team["id"]}"' not in listing.text
     assert not await Team.filter(id=team["id"]).exists()
     assert not await Space.filter(team_id=team["id"]).exists()
+
+
+@pytest.mark.postgres
+async def test_deleting_a_team_and_uploading_into_it_at_once_always_ends_consistent(app):
+    import asyncio
+
+    teacher = await make_member(await make_school(), Role.TEACHER)
+    store = LocalStore(app.var_dir / "objects")
+    async with api_client(app.base_url, teacher) as http:
+        for round_ in range(12):
+            team = (await http.post("/api/v1/files/teams", json={"name": f"Team {round_}"})).json()
+            before = set(await store_keys(store))
+            # The delete starts 0 to 22 ms after the upload, so that its check, its commit and the upload's
+            # commit meet in different orders (without the lock, some rounds lost the uploaded file).
+            pause = round_ * 0.002
+
+            async def body():
+                yield b"Ergebnis "
+                yield b"der Gruppe"
+
+            async def delete_later():
+                await asyncio.sleep(pause)
+                return await http.delete(f"/api/v1/files/teams/{team['id']}")
+
+            uploaded, deleted = await asyncio.gather(
+                http.post(f"/api/v1/files/upload/{team['root_id']}", params={"name": "Ergebnis.txt"}, content=body()),
+                delete_later())
+            new_objects = set(await store_keys(store)) - before
+            if deleted.status_code == 204:
+                # the team went first: the upload was refused and left no row and no object
+                assert uploaded.status_code == 404, uploaded.text
+                assert not await Team.filter(id=team["id"]).exists()
+                assert not await Space.filter(id=team["space_id"]).exists()
+                assert not await Node.filter(space_id=team["space_id"]).exists()
+                assert not new_objects
+            else:
+                # the upload went first: the team stays, with the file
+                assert uploaded.status_code == 201, uploaded.text
+                assert deleted.status_code == 409 and deleted.json()["error"]["code"] == "team_not_empty"
+                node = await Node.get(id=uploaded.json()["id"], space_id=team["space_id"], trash_key=0)
+                version = await FileVersion.get(node_id=node.id)
+                assert new_objects == {version.object_key}
+                assert (await Space.get(id=team["space_id"])).used_bytes == node.size == 19
+    check = app.cli("fsck", check=False)
+    assert check.returncode == 0, check.stdout + check.stderr

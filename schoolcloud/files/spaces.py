@@ -79,13 +79,22 @@ async def space_quota(ctx: FilesContext, space: Space, user: User | None = None)
 async def charge(conn, space: Space, quota: int, size: int) -> None:
     """Add ``size`` bytes to the space's usage inside the caller's transaction, or refuse with 507.
 
-    One conditional UPDATE: two uploads finishing at once on two instances cannot both squeeze in.
+    One conditional UPDATE: two uploads finishing at once on two instances cannot both squeeze in. It
+    also locks the space's row until the caller commits, even for an empty file, which makes an upload
+    and the deletion of a team (``teams.services.delete_team``) exclusive: a space deleted meanwhile
+    is refused as a vanished folder (404).
     """
-    if size <= 0:
+    if size < 0:
         return
-    updated = await rows.execute(conn, f"UPDATE {Space._meta.db_table} SET used_bytes = used_bytes + ? "
-                                       "WHERE id = ? AND used_bytes <= ?", size, space.id, quota - size)
+    table = Space._meta.db_table
+    if size == 0:
+        updated = await rows.execute(conn, f"UPDATE {table} SET used_bytes = used_bytes WHERE id = ?", space.id)
+    else:
+        updated = await rows.execute(conn, f"UPDATE {table} SET used_bytes = used_bytes + ? "
+                                           "WHERE id = ? AND used_bytes <= ?", size, space.id, quota - size)
     if not updated:
+        if not await Space.filter(id=space.id).using_db(conn).exists():
+            raise NotFound("folder")
         raise quota_exceeded()
 
 

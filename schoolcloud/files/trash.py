@@ -106,29 +106,41 @@ async def purge_subtree(ctx: FilesContext, root: Node) -> int:
     """Delete the rows of ``root`` and everything below it, then their objects; returns the number of
     objects removed. Tus uploads into folders of the subtree go with it."""
     ids = await subtree_ids(root.id)
+    async with in_transaction() as conn:
+        keys = await delete_subtree_rows(conn, root, ids)
+    await discard(ctx, *keys)
+    return len(keys)
+
+
+async def delete_subtree_rows(conn, root: Node, ids: list[int] | None = None) -> list[str]:
+    """Inside the caller's transaction: delete the rows of ``root`` and everything below it (``ids``,
+    found inside the transaction when not given) and release their bytes; returns the object keys,
+    which the caller discards after committing."""
+    if ids is None:
+        ids = await subtree_ids(root.id, conn)
     keys: list[str] = []
     size = 0
     upload_ids: list[str] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        for key, version_size in await FileVersion.filter(node_id__in=chunk).values_list("object_key", "size"):
+        for key, version_size in await FileVersion.filter(node_id__in=chunk).using_db(conn) \
+                .values_list("object_key", "size"):
             keys.append(key)
             size += version_size
-        upload_ids += await TusUpload.filter(folder_id__in=chunk).values_list("id", flat=True)
+        upload_ids += await TusUpload.filter(folder_id__in=chunk).using_db(conn).values_list("id", flat=True)
     for start in range(0, len(upload_ids), 500):
-        keys += await TusPart.filter(upload_id__in=upload_ids[start:start + 500]).values_list("object_key", flat=True)
-    async with in_transaction() as conn:
-        for start in range(0, len(upload_ids), 500):
-            await TusPart.filter(upload_id__in=upload_ids[start:start + 500]).using_db(conn).delete()
-            await TusUpload.filter(id__in=upload_ids[start:start + 500]).using_db(conn).delete()
-        for start in range(0, len(ids), 500):
-            await FileVersion.filter(node_id__in=ids[start:start + 500]).using_db(conn).delete()
-        # Children before parents (reverse breadth-first order), so no foreign key is ever dangling.
-        for start in range(len(ids), 0, -500):
-            await Node.filter(id__in=ids[max(0, start - 500):start]).using_db(conn).delete()
-        await release(conn, root.space_id, size)
-    await discard(ctx, *keys)
-    return len(keys)
+        keys += await TusPart.filter(upload_id__in=upload_ids[start:start + 500]).using_db(conn) \
+            .values_list("object_key", flat=True)
+    for start in range(0, len(upload_ids), 500):
+        await TusPart.filter(upload_id__in=upload_ids[start:start + 500]).using_db(conn).delete()
+        await TusUpload.filter(id__in=upload_ids[start:start + 500]).using_db(conn).delete()
+    for start in range(0, len(ids), 500):
+        await FileVersion.filter(node_id__in=ids[start:start + 500]).using_db(conn).delete()
+    # Children before parents (reverse breadth-first order), so no foreign key is ever dangling.
+    for start in range(len(ids), 0, -500):
+        await Node.filter(id__in=ids[max(0, start - 500):start]).using_db(conn).delete()
+    await release(conn, root.space_id, size)
+    return keys
 
 
 async def purge(ctx: FilesContext, user: User, node_id) -> None:

@@ -246,14 +246,15 @@ async def live_subtree(root: Node) -> list[Node]:
     return nodes
 
 
-async def subtree_ids(root_id: int) -> list[int]:
+async def subtree_ids(root_id: int, conn=None) -> list[int]:
     """The node and everything below it, live or trashed."""
     ids = [root_id]
     frontier = [root_id]
     while frontier:
         children = []
         for start in range(0, len(frontier), 500):
-            children += await Node.filter(parent_id__in=frontier[start:start + 500]).values_list("id", flat=True)
+            children += await Node.filter(parent_id__in=frontier[start:start + 500]).using_db(conn) \
+                .values_list("id", flat=True)
         ids += children
         frontier = children
     return ids

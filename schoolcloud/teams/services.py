@@ -84,12 +84,12 @@ async def rename_team(actor: User, team_id, name) -> Team:
     return team
 
 
-async def team_contents(team: Team) -> tuple[int, int]:
+async def team_contents(team: Team, conn=None) -> tuple[int, int]:
     """(live entries, entries in the trash) of the team's space, below its root folder."""
-    space = await Space.get_or_none(team_id=team.id)
+    space = await Space.filter(team_id=team.id).using_db(conn).first()
     if space is None:
         return 0, 0
-    below_root = Node.filter(space_id=space.id, parent_id__not_isnull=True)
+    below_root = Node.filter(space_id=space.id, parent_id__not_isnull=True).using_db(conn)
     return await below_root.filter(trash_key=0).count(), await below_root.filter(trashed_at__not_isnull=True).count()
 
 
@@ -97,29 +97,36 @@ async def delete_team(ctx, actor: User, team_id) -> None:
     """Delete a team (its owners and the school's admins): refused while its space still holds files
     or folders (a teacher moves or deletes what should go first, so nothing is lost by surprise); what
     is in the team's trash is removed for good. Rows go first (nodes with their versions, shares and
-    links, tus uploads; the space; memberships, shares to the team; the team), objects afterwards."""
-    from schoolcloud.files.trash import purge_subtree
+    links, tus uploads; the space; memberships, shares to the team; the team), in one transaction with
+    the emptiness check; objects afterwards.
+
+    The transaction locks the space's row before it checks: an upload charges that row in its own
+    commit (``spaces.charge``), so it either committed before the check (the team stays, with the file)
+    or waits and then finds the space gone (and leaves nothing)."""
+    from schoolcloud.files.content import discard
+    from schoolcloud.files.trash import delete_subtree_rows
 
     team = await get_team(actor, team_id)
     if not await may_manage(actor, team):
         raise Forbidden()
-    live, trashed = await team_contents(team)
-    if live:
-        raise AppError("team_not_empty", N_("The team's files are not empty (entries: %(count)s). Move them "
-                                            "elsewhere or delete them first."), status=409, count=live)
-    space = await Space.get_or_none(team_id=team.id)
-    objects = 0
-    if space is not None:
-        for root in await Node.filter(space_id=space.id, parent_id__isnull=True):
-            objects += await purge_subtree(ctx, root)
+    keys: list[str] = []
     async with in_transaction() as conn:
+        space = await Space.filter(team_id=team.id).using_db(conn).select_for_update().first()
+        live, trashed = await team_contents(team, conn)
+        if live:
+            raise AppError("team_not_empty", N_("The team's files are not empty (entries: %(count)s). Move them "
+                                                "elsewhere or delete them first."), status=409, count=live)
+        if space is not None:
+            for root in await Node.filter(space_id=space.id, parent_id__isnull=True).using_db(conn):
+                keys += await delete_subtree_rows(conn, root)
         await Share.filter(team_id=team.id).using_db(conn).delete()
         await TeamMember.filter(team_id=team.id).using_db(conn).delete()
         if space is not None:
             await Space.filter(id=space.id).using_db(conn).delete()
         await Team.filter(id=team.id).using_db(conn).delete()
+    await discard(ctx, *keys)
     await audit.record("teams.delete", actor=actor, school_id=team.school_id, target_type="team", target_id=team.id,
-                       details={"trash_entries": trashed, "objects": objects})
+                       details={"trash_entries": trashed, "objects": len(keys)})
 
 
 async def members(team: Team) -> list[TeamMember]:
