@@ -131,15 +131,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.store = store
             wakeups = wakeup.create(app.state.redis, settings.redis_prefix + "wakeup:files")
             app.state.files = FilesContext(store, Limits.from_settings(settings), wakeups)
+            job_wakeups = wakeup.create(app.state.redis, settings.redis_prefix + "wakeup:jobs")
             async with RegisterTortoise(app, config=tortoise_config(settings)):
+                from schoolcloud import jobs
                 from schoolcloud.files.previews import start_worker, stop_worker
 
                 previews = await start_worker(app.state.files)  # thumbnails, in the background
+                job_runner = await jobs.start(jobs.Context(app.state.files, settings), job_wakeups)
                 try:
                     yield
                 finally:
+                    await jobs.stop(job_runner)
                     await stop_worker(previews)
                     await wakeups.close()
+                    await job_wakeups.close()
         finally:
             await store.close()
             if app.state.redis is not None:

@@ -59,8 +59,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("QUOTA_TEACHER_MB", "10240", "Storage of the personal space of teachers and staff, in MB (MiB).",
              "int"),
     Variable("QUOTA_GROUP_MB", "20480", "Storage of each class or course space, in MB (MiB).", "int"),
-    Variable("TRASH_DAYS", "30", "Days a deleted file stays in the trash before `schoolcloud purge-trash` "
-             "removes it for good.", "int"),
+    Variable("TRASH_DAYS", "30", "Days a deleted file stays in the trash before the daily purge (or "
+             "`schoolcloud purge-trash`) removes it for good.", "int"),
     Variable("UPLOAD_EXPIRY_HOURS", "24", "Hours an unfinished resumable (tus) upload is kept before it is "
              "removed.", "int"),
     Variable("OIDC_ISSUER", "", "Issuer URL of an external OpenID Connect provider; empty means the "

@@ -17,6 +17,7 @@ MODEL_MODULES = [
     "schoolcloud.courses.models",
     "schoolcloud.planning.models",
     "schoolcloud.tasks.models",
+    "schoolcloud.jobs.models",
 ]
 
 

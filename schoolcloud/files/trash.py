@@ -153,9 +153,17 @@ async def purge(ctx: FilesContext, user: User, node_id) -> None:
 
 async def purge_trash(ctx: FilesContext, now_: datetime) -> int:
     """Purge every trash entry older than TRASH_DAYS, and expired resumable uploads; returns how many
-    trash entries went. Run daily (`schoolcloud purge-trash`)."""
+    trash entries went (`schoolcloud purge-trash`; running instances do both as periodic jobs:
+    files/maintenance.py)."""
     from schoolcloud.files.tus import expire_uploads
 
+    purged = await purge_old_trash(ctx, now_)
+    await expire_uploads(ctx, now_)
+    return purged
+
+
+async def purge_old_trash(ctx: FilesContext, now_: datetime) -> int:
+    """Purge every trash entry older than TRASH_DAYS; returns how many went."""
     cutoff = now_ - timedelta(days=ctx.limits.trash_days)
     purged = 0
     while True:
@@ -171,5 +179,4 @@ async def purge_trash(ctx: FilesContext, now_: datetime) -> int:
             await audit.record("files.purge", school_id=school_id, target_type="file_node", target_id=node.id,
                                details={"space": node.space_id, "objects": count, "reason": "trash_expired"})
             purged += 1
-    await expire_uploads(ctx, now_)
     return purged
