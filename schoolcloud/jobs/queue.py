@@ -76,18 +76,25 @@ async def enqueue(kind: str, payload: dict | None = None, *, school_id: int | No
     return job
 
 
+def _claimable(kinds: list[str], stamp: datetime):
+    return Job.filter(Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, lease_until__lt=stamp), kind__in=kinds)
+
+
 async def claim(kinds, *, lease: timedelta = LEASE) -> Job | None:
     """The oldest queued job of one of ``kinds`` (or a running one whose lease ran out), now running
     under a fresh token; None when there is none."""
     kinds = list(kinds)
     if not kinds:
         return None
+    # Idle workers poll every second: look with a plain read first, so that on SQLite they do not take
+    # the database's write lock (BEGIN IMMEDIATE) while there is nothing to do.
+    if not await _claimable(kinds, now()).exists():
+        return None
     for _ in range(MAX_ATTEMPTS + 2):  # jobs given up on below are skipped, a few per call
         stamp = now()
         async with in_transaction() as conn:
-            row = await Job.filter(Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, lease_until__lt=stamp),
-                                   kind__in=kinds) \
-                .using_db(conn).order_by("id").select_for_update(skip_locked=True).first()
+            row = await _claimable(kinds, stamp).using_db(conn).order_by("id").select_for_update(skip_locked=True) \
+                .first()
             if row is None:
                 return None
             same = Job.filter(id=row.id, status=row.status, token=row.token).using_db(conn)
