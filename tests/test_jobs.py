@@ -176,3 +176,17 @@ async def test_the_running_app_purges_old_trash_daily(app):
     row = await until(lambda: PeriodicRun.filter(name="files.purge_trash", runs__gt=before.runs).first(), 30)
     assert row.last_status == "done" and row.last_result["purged"] >= 1
     assert row.next_run_at > now() + timedelta(hours=23)
+
+
+async def test_finished_jobs_are_pruned_after_30_days(app):
+    from schoolcloud.jobs.prune import prune_jobs
+
+    old = await Job.create(kind="test.record", status=JobStatus.DONE, created_at=now() - timedelta(days=40),
+                           finished_at=now() - timedelta(days=31))
+    recent = await Job.create(kind="test.record", status=JobStatus.FAILED, error="x", created_at=now(),
+                              finished_at=now() - timedelta(days=29))
+    waiting = await Job.create(kind="test.unknown", created_at=now() - timedelta(days=40))
+    assert (await prune_jobs(None))["removed"] >= 1
+    assert not await Job.filter(id=old.id).exists()
+    assert await Job.filter(id__in=[recent.id, waiting.id]).count() == 2
+    await Job.filter(id__in=[recent.id, waiting.id]).delete()

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from schoolcloud.jobs.run import JobRun
 
 JOB_MODULES = [
+    "schoolcloud.jobs.prune",
     "schoolcloud.files.maintenance",
 ]
 
