@@ -29,6 +29,7 @@ PAGES = [
     ("class directory, pupil with consent", "/privacy/class-directory", "teen", 200),
     ("class directory refused without consent, pupil", "/privacy/class-directory", "pupil", 403),
     ("a frozen account's privacy page, school admin", "/admin/users/{frozen_id}/privacy", "admin", 200),
+    ("record of processing activities, school admin", "/privacy/records/{school_id}", "admin", 200),
 ]
 
 
@@ -47,7 +48,7 @@ async def world(app):
         await audit.record("files.trash", actor=pupil, school_id=school.id, target_type="file_node", target_id=n,
                            ip="10.0.0.7")
     return {"admin": admin, "pupil": pupil, "teen": teen,
-            "ids": {"pupil_id": str(pupil.public_id), "teen_id": str(teen.public_id),
+            "ids": {"school_id": school.id, "pupil_id": str(pupil.public_id), "teen_id": str(teen.public_id),
                     "frozen_id": str(frozen.public_id)}}
 
 

@@ -17,6 +17,7 @@ import jinja2
 from babel.dates import format_date
 
 from schoolcloud.accounts.csv_import import grade_for_class
+from schoolcloud.web.pdf import html_to_pdf
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE = "accounts/access_letters.html"
@@ -72,18 +73,7 @@ class AccessLetter:
 
 
 def _pdf(html: str) -> bytes:
-    # WeasyPrint is imported here, not at module level: it adds about 25 MB to every server process
-    # that never prints a letter.
-    from weasyprint import HTML
-    from weasyprint.urls import FatalURLFetchingError, URLFetcher
-
-    class NoFetching(URLFetcher):
-        """Any attempt to load a resource is a bug in the template: fail instead of silently fetching."""
-
-        def fetch(self, url, headers=None):
-            raise FatalURLFetchingError(f"access letters must not load external resources: {url}")
-
-    return HTML(string=html, base_url=None, url_fetcher=NoFetching()).write_pdf()
+    return html_to_pdf(html, "access letters")
 
 
 def _collation_key(value: str) -> str:
