@@ -86,6 +86,21 @@ async def purge_trash(settings: Settings) -> int:
     return 0
 
 
+async def retention_apply(settings: Settings, dry_run: bool, school_id: int | None) -> int:
+    from schoolcloud.files.context import open_context
+    from schoolcloud.privacy.retention_report import report_lines
+    from schoolcloud.privacy.services_retention import run
+
+    async def work():
+        async with open_context(settings) as ctx:
+            async for plan, done in run(ctx, dry_run=dry_run, school_id=school_id):
+                for line in report_lines(plan, done):
+                    print(line)
+
+    await _with_db(settings, work)
+    return 0
+
+
 async def fsck(settings: Settings, repair: bool, grace_minutes: int | None, force: bool) -> int:
     from datetime import datetime, timedelta, timezone
 
@@ -129,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--grace-minutes", type=int, default=None,
                        help="leave objects without rows younger than this alone (default 360)")
     check.add_argument("--force", action="store_true", help="repair even when most objects look orphaned")
+    retention = sub.add_parser("retention", help="apply each school's retention rules (daily)")
+    retention.add_argument("action", choices=["apply"])
+    retention.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+    retention.add_argument("--school", type=int, default=None, help="only the school with this id")
     audit = sub.add_parser("audit", help="audit trail tools")
     audit.add_argument("action", choices=["verify"])
     args = parser.parse_args(argv)
@@ -162,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         print("models and migrations agree")
     elif args.command == "audit":
         return asyncio.run(audit_verify(settings))
+    elif args.command == "retention":
+        return asyncio.run(retention_apply(settings, args.dry_run, args.school))
     elif args.command == "purge-trash":
         return asyncio.run(purge_trash(settings))
     elif args.command == "fsck":

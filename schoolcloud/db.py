@@ -11,6 +11,7 @@ MODEL_MODULES = [
     "schoolcloud.auth.models",
     "schoolcloud.idp.models",
     "schoolcloud.privacy.models",
+    "schoolcloud.privacy.retention_models",
     "schoolcloud.files.models",
     "schoolcloud.teams.models",
     "schoolcloud.files.sharing_models",

@@ -30,6 +30,8 @@ PAGES = [
     ("class directory refused without consent, pupil", "/privacy/class-directory", "pupil", 403),
     ("a frozen account's privacy page, school admin", "/admin/users/{frozen_id}/privacy", "admin", 200),
     ("record of processing activities, school admin", "/privacy/records/{school_id}", "admin", 200),
+    ("retention rules and dry run, school admin", "/admin/retention", "admin", 200),
+    ("school-year change preview, school admin", "/admin/school-year", "admin", 200),
 ]
 
 

@@ -45,6 +45,9 @@ class User(Model):
     password_hash = fields.CharField(max_length=255, null=True)
     must_change_password = fields.BooleanField(default=False)
     active = fields.BooleanField(default=True)
+    # When the person left the school (set by the school-year change); a leaver cannot log in, and the
+    # school's retention rule deletes the account that many days later (privacy/RETENTION.md).
+    left_at = fields.DatetimeField(null=True)
     # Set for accounts provisioned by an external IdP.
     external_issuer = fields.CharField(max_length=255, null=True)
     external_subject = fields.CharField(max_length=255, null=True)

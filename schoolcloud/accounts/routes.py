@@ -5,7 +5,8 @@ app.py registers ``routes``; the pages are split by topic into the routes_* modu
 
 from schoolcloud.accounts.routes_groups import routes as group_routes
 from schoolcloud.accounts.routes_import import routes as import_routes
+from schoolcloud.accounts.routes_schoolyear import routes as school_year_routes
 from schoolcloud.accounts.routes_users import routes as user_routes
 from schoolcloud.operator.routes import routes as operator_routes
 
-routes: list = [*user_routes, *group_routes, *import_routes, *operator_routes]
+routes: list = [*user_routes, *group_routes, *import_routes, *school_year_routes, *operator_routes]

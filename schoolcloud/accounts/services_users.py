@@ -277,7 +277,9 @@ async def reactivate_user(actor: User, user_id) -> User:
     user = await _changeable_user(actor, user_id)
     if not user.active:
         user.active = True
-        await user.save(update_fields=["active", "updated_at"])
+        # Back at school: no longer a leaver whom the retention rule would delete.
+        user.left_at = None
+        await user.save(update_fields=["active", "left_at", "updated_at"])
         await record("user.reactivated", actor, school_id=user.school_id, target_type="user",
                      target_id=user.public_id)
     return user
@@ -304,9 +306,15 @@ async def delete_user(actor: User, user_id, files=None) -> None:
 
     The one place accounts are deleted. A second request for the same account answers 410.
     """
+    user = await delete_check(actor, user_id)
+    await erase_account(user, actor=actor, files=files)
+
+
+async def erase_account(user: User, *, actor: User | None, files=None, reason: str = "") -> None:
+    """The erasure itself, after the permission checks: by delete_user, or by the school's retention rule
+    for leavers (``actor`` None, ``reason`` "retention")."""
     from schoolcloud.privacy import services_erasure as erasure
 
-    user = await delete_check(actor, user_id)
     public_id, school_id, role = user.public_id, user.school_id, user.role
     async with erasure.claim(user):
         if not await User.filter(id=user.id).exists():  # a concurrent request finished first
@@ -325,7 +333,7 @@ async def delete_user(actor: User, user_id, files=None) -> None:
             await _remove_memberships(user)
             await user.delete()
             await record("user.deleted", actor, school_id=school_id, target_type="user", target_id=public_id,
-                         details={"role": role, **erased.as_dict()})
+                         details={"role": role, **erased.as_dict(), **({"reason": reason} if reason else {})})
 
 
 async def may_reset_password(actor: User, user: User) -> bool:

@@ -319,7 +319,7 @@ async def trash_list(request: Request) -> JSONResponse:
     page = await trash.list_trash(ctx, user, space_id=request.query_params.get("space"), offset=offset,
                                   limit=limit)
     return JSONResponse(paged([node_json(n) for n in page.items], page.offset, page.limit, page.has_more,
-                              trash_days=ctx.limits.trash_days))
+                              trash_days=await trash.trash_days_for(ctx, user.school_id)))
 
 
 async def trash_restore(request: Request) -> JSONResponse:

@@ -223,7 +223,7 @@ async def trash_page(request: Request):
     entries = await trash.list_trash(ctx, user, offset=offset, limit=limit)
     titles = {v.space.id: space_title(v) for v in await spaces.visible_spaces(ctx, user)}
     return render(request, "files/trash.html", page_title=_("Trash"), entries=entries, titles=titles,
-                  trash_days=ctx.limits.trash_days, human_size=human_size, short_time=short_time,
+                  trash_days=await trash.trash_days_for(ctx, user.school_id), human_size=human_size, short_time=short_time,
                   notice=take_notice(request))
 
 

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from schoolcloud.accounts.models import User
@@ -151,10 +152,55 @@ async def purge(ctx: FilesContext, user: User, node_id) -> None:
                        target_id=node.id, details={"space": node.space_id, "objects": count}, ip=client_ip.get())
 
 
+async def trash_days_for(ctx: FilesContext, school_id: int | None) -> int:
+    """The school's own trash rule (privacy retention rules) or else TRASH_DAYS."""
+    overrides = await _trash_overrides()
+    return overrides.get(school_id, ctx.limits.trash_days)
+
+
+async def _trash_overrides() -> dict[int, int]:
+    from schoolcloud.privacy.retention_models import RetentionPolicy
+
+    return dict(await RetentionPolicy.filter(trash_days__not_isnull=True).values_list("school_id", "trash_days"))
+
+
+async def expired_trash(ctx: FilesContext, now_: datetime, *, school_id: int | None = None, limit: int | None = None):
+    """Trash roots older than their school's trash rule (TRASH_DAYS where the school has none), oldest
+    first; of one school or of all."""
+    overrides = await _trash_overrides()
+    if school_id is not None:
+        days = overrides.get(school_id, ctx.limits.trash_days)
+        query = Node.filter(trashed_at__lt=now_ - timedelta(days=days), space__school_id=school_id)
+    else:
+        expired = Q(trashed_at__lt=now_ - timedelta(days=ctx.limits.trash_days))
+        if overrides:
+            expired &= ~Q(space__school_id__in=list(overrides))
+        for school, days in overrides.items():
+            expired |= Q(trashed_at__lt=now_ - timedelta(days=days), space__school_id=school)
+        query = Node.filter(expired)
+    query = query.order_by("trashed_at", "id")
+    return await (query.limit(limit) if limit else query)
+
+
+async def purge_expired(ctx: FilesContext, nodes: list[Node], reason: str = "trash_expired") -> int:
+    """Purge the given trash roots (audited each); returns how many went. One that was restored or went
+    with a parent purged earlier is skipped."""
+    purged = 0
+    for node in nodes:
+        if not await Node.filter(id=node.id, trashed_at__not_isnull=True).exists():
+            continue
+        count = await purge_subtree(ctx, node)
+        school_id = await Space.filter(id=node.space_id).first().values_list("school_id", flat=True)
+        await audit.record("files.purge", school_id=school_id, target_type="file_node", target_id=node.id,
+                           details={"space": node.space_id, "objects": count, "reason": reason})
+        purged += 1
+    return purged
+
+
 async def purge_trash(ctx: FilesContext, now_: datetime) -> int:
-    """Purge every trash entry older than TRASH_DAYS, and expired resumable uploads; returns how many
-    trash entries went (`schoolcloud purge-trash`; running instances do both as periodic jobs:
-    files/maintenance.py)."""
+    """Purge every trash entry older than its school's trash rule (TRASH_DAYS by default), and expired
+    resumable uploads; returns how many trash entries went (`schoolcloud purge-trash`; running instances
+    do both as periodic jobs: files/maintenance.py)."""
     from schoolcloud.files.tus import expire_uploads
 
     purged = await purge_old_trash(ctx, now_)
@@ -163,20 +209,12 @@ async def purge_trash(ctx: FilesContext, now_: datetime) -> int:
 
 
 async def purge_old_trash(ctx: FilesContext, now_: datetime) -> int:
-    """Purge every trash entry older than TRASH_DAYS; returns how many went."""
-    cutoff = now_ - timedelta(days=ctx.limits.trash_days)
+    """Purge every trash entry older than its school's trash rule (TRASH_DAYS by default); returns how
+    many went."""
     purged = 0
     while True:
-        batch = await Node.filter(trashed_at__lt=cutoff).order_by("trashed_at", "id").limit(100)
+        batch = await expired_trash(ctx, now_, limit=100)
         if not batch:
             break
-        for node in batch:
-            # The entry may have gone with a parent purged earlier in this run.
-            if not await Node.filter(id=node.id).exists():
-                continue
-            count = await purge_subtree(ctx, node)
-            school_id = await Space.filter(id=node.space_id).first().values_list("school_id", flat=True)
-            await audit.record("files.purge", school_id=school_id, target_type="file_node", target_id=node.id,
-                               details={"space": node.space_id, "objects": count, "reason": "trash_expired"})
-            purged += 1
+        purged += await purge_expired(ctx, batch)
     return purged

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import json
@@ -14,6 +15,7 @@ from tortoise.transactions import in_transaction
 from schoolcloud.privacy.models import AuditEvent
 
 GENESIS = "0" * 64
+PRUNED = "audit.pruned"
 _lock = asyncio.Lock()
 
 
@@ -42,20 +44,62 @@ async def record(action: str, *, actor=None, school_id: int | None = None, targe
                  target_id: str | int = "", details: dict | None = None, ip: str | None = None) -> AuditEvent:
     """Append an event. ``actor`` is a User (stored as its pseudonymous public id) or None."""
     actor_id = str(actor.public_id) if actor is not None else ""
-    details = details or {}
+    async with _chain_end() as conn:
+        return await _append(conn, dict(school_id=school_id, actor=actor_id, action=action, target_type=target_type,
+                                        target_id=str(target_id), details=details or {}, ip=truncate_ip(ip)))
+
+
+@contextlib.asynccontextmanager
+async def _chain_end():
+    """A transaction that alone may append to the chain (in this process and, on PostgreSQL, on all)."""
     async with _lock:
         async with in_transaction() as conn:
             if conn.capabilities.dialect == "postgres":
                 # Serialises writers across app instances so the chain never forks.
                 await conn.execute_query("SELECT pg_advisory_xact_lock(4242001)")
-            last = await AuditEvent.all().using_db(conn).order_by("-id").first()
-            prev_hash = last.hash if last else GENESIS
-            created_at = datetime.now(timezone.utc).replace(microsecond=0)
-            fields = dict(school_id=school_id, actor=actor_id, action=action, target_type=target_type,
-                          target_id=str(target_id), details=details, ip=truncate_ip(ip))
-            digest = event_hash(prev_hash, created_at=created_at, **fields)
-            return await AuditEvent.create(using_db=conn, prev_hash=prev_hash, hash=digest,
-                                           created_at=created_at, **fields)
+            yield conn
+
+
+async def _append(conn, fields: dict) -> AuditEvent:
+    last = await AuditEvent.all().using_db(conn).order_by("-id").first()
+    prev_hash = last.hash if last else GENESIS
+    created_at = datetime.now(timezone.utc).replace(microsecond=0)
+    digest = event_hash(prev_hash, created_at=created_at, **fields)
+    return await AuditEvent.create(using_db=conn, prev_hash=prev_hash, hash=digest, created_at=created_at, **fields)
+
+
+def _prunable(school_id: int, before: datetime):
+    # ``audit.pruned`` events stay: each vouches for the events it emptied (see check_chain).
+    return AuditEvent.filter(school_id=school_id, created_at__lt=before, pruned_by=None).exclude(action=PRUNED)
+
+
+async def count_prunable(school_id: int, before: datetime) -> int:
+    return await _prunable(school_id, before).count()
+
+
+async def prune(school_id: int, before: datetime, *, actor=None, reason: str = "retention") -> int:
+    """Remove the content of the school's events older than ``before``; returns how many.
+
+    The chain is one for the whole instance, so rows of other schools sit between a school's events and
+    none can simply be deleted. The row stays with what the chain needs (ids, school, time, action,
+    hashes); actor, target, details and address are emptied. One new ``audit.pruned`` event records how
+    many rows it emptied and the sha256 over their hashes, so `audit verify` can tell an emptied row from a
+    hidden one. All in one transaction: either every row is emptied and the event is there, or nothing."""
+    actor_id = str(actor.public_id) if actor is not None else ""
+    async with _chain_end() as conn:
+        rows = await _prunable(school_id, before).using_db(conn).order_by("id").values_list("id", "hash")
+        if not rows:
+            return 0
+        summary = hashlib.sha256("".join(h for _, h in rows).encode()).hexdigest()
+        event = await _append(conn, dict(
+            school_id=school_id, actor=actor_id, action=PRUNED, target_type="", target_id="", ip="",
+            details={"count": len(rows), "digest": summary, "before": before.isoformat(), "first_id": rows[0][0],
+                     "last_id": rows[-1][0], "reason": reason}))
+        ids = [row_id for row_id, _ in rows]
+        for start in range(0, len(ids), 500):
+            await AuditEvent.filter(id__in=ids[start:start + 500]).using_db(conn).update(
+                pruned_by=event.id, actor="", target_type="", target_id="", details={}, ip="")
+        return len(rows)
 
 
 async def verify() -> tuple[bool, int, str]:
@@ -76,19 +120,42 @@ class ChainCheck:
 async def check_chain() -> ChainCheck:
     prev_hash = GENESIS
     count = 0
+    emptied: dict[int, int] = {}  # audit.pruned event id -> first row it emptied, as met on the walk
+    vouched: set[int] = set()
     async for event in _iterate():
-        expected = event_hash(prev_hash, school_id=event.school_id, actor=event.actor, action=event.action,
-                              target_type=event.target_type, target_id=event.target_id,
-                              details=event.details, ip=event.ip, created_at=event.created_at)
         if event.prev_hash != prev_hash:
             return ChainCheck(False, count, f"event {event.id}: previous hash does not match (an event was removed)",
                               event.id, "removed")
-        if event.hash != expected:
-            return ChainCheck(False, count, f"event {event.id}: content does not match its hash (the event was changed)",
-                              event.id, "changed")
+        if event.pruned_by is not None:
+            # Its content is gone by rule: only the link counts here; the pruning event vouches for it.
+            emptied.setdefault(event.pruned_by, event.id)
+        else:
+            expected = event_hash(prev_hash, school_id=event.school_id, actor=event.actor, action=event.action,
+                                  target_type=event.target_type, target_id=event.target_id,
+                                  details=event.details, ip=event.ip, created_at=event.created_at)
+            if event.hash != expected:
+                return ChainCheck(False, count, f"event {event.id}: content does not match its hash (the event was changed)",
+                                  event.id, "changed")
+            if event.action == PRUNED:
+                if not await _vouches(event):
+                    return ChainCheck(False, count, f"event {event.id}: the events it emptied by retention rule do not "
+                                      "match (an event was emptied or removed without the rule)", event.id, "removed")
+                vouched.add(event.id)
         prev_hash = event.hash
         count += 1
+    unvouched = [first for pruned_by, first in emptied.items() if pruned_by not in vouched]
+    if unvouched:
+        return ChainCheck(False, count, f"event {min(unvouched)}: emptied without a retention run that vouches for "
+                          "it (the event was changed)", min(unvouched), "changed")
     return ChainCheck(True, count)
+
+
+async def _vouches(event: AuditEvent) -> bool:
+    """The rows an ``audit.pruned`` event emptied are exactly those it counted and hashed. Read from the
+    database here (not from the walk), so a pruning that commits while the walk runs is seen whole."""
+    hashes = await AuditEvent.filter(pruned_by=event.id).order_by("id").values_list("hash", flat=True)
+    return (len(hashes) == event.details.get("count")
+            and hashlib.sha256("".join(hashes).encode()).hexdigest() == event.details.get("digest"))
 
 
 async def _iterate(batch: int = 1000):

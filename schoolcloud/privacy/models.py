@@ -18,6 +18,9 @@ class AuditEvent(Model):
     created_at = fields.DatetimeField()
     prev_hash = fields.CharField(max_length=64)
     hash = fields.CharField(max_length=64, unique=True)
+    # Set when the school's retention rule removed the event's content: the row keeps only what the chain
+    # needs (ids, school, time, hashes); the ``audit.pruned`` event of that id vouches for it (audit.py).
+    pruned_by = fields.BigIntField(null=True)
 
     class Meta:
         table = "audit_event"

@@ -80,7 +80,8 @@ def parse_filter(raw) -> AuditFilter:
 
 
 def _query(school_id: int, wanted: AuditFilter):
-    query = AuditEvent.filter(school_id=school_id)
+    # Events whose content the retention rule removed are links of the chain only, not events to show.
+    query = AuditEvent.filter(school_id=school_id, pruned_by=None)
     if wanted.since:
         query = query.filter(created_at__gte=wanted.since)
     if wanted.until:
@@ -107,7 +108,7 @@ async def list_events(actor: User, wanted: AuditFilter, *, page=1, per_page=50) 
 async def kinds(actor: User) -> list[str]:
     """The actions that occur in the school's trail, for the filter's choices."""
     school_id = require_school_admin(actor)
-    return sorted(set(await AuditEvent.filter(school_id=school_id).distinct().values_list("action", flat=True)))
+    return sorted(set(await AuditEvent.filter(school_id=school_id, pruned_by=None).distinct().values_list("action", flat=True)))
 
 
 def _cell(value) -> str:

@@ -1,0 +1,16 @@
+"""The retention run as lines for the command line: counts, then every entry by pseudonym or id."""
+
+from __future__ import annotations
+
+
+def report_lines(plan, done: dict | None) -> list[str]:
+    data = plan.as_dict()
+    head = "dry run, nothing deleted" if done is None else "deleted"
+    lines = [f"school {plan.school_id}: {head}: " + ", ".join(f"{k} {v}" for k, v in (done or plan.counts()).items())]
+    for error in plan.refusals:
+        lines.append(f"  refused {error.code}: {error.text('en')}")
+    lines += [f"  leaver {u['user']} left {u['left_at']}" for u in data["leavers"]]
+    lines += [f"  kept (frozen) {u}" for u in data["kept_frozen"]]
+    lines += [f"  trash node {n['node']} (space {n['space']}) trashed {n['trashed_at']}" for n in data["trash"]]
+    lines += [f"  link {link['link']} expired {link['expires_at']}" for link in data["links"]]
+    return lines

@@ -1,0 +1,69 @@
+"""The retention rules a school sets: defaults, sane bounds and the check of submitted values.
+
+The bounds keep a rule from deleting everything: none is 0 days, the audit trail stays at least 90 days
+and read notifications at least as long as a task is announced (tasks/notifications.py NEW_WINDOW).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schoolcloud.accounts.validation import FieldErrors
+from schoolcloud.web.i18n import N_
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    label: str
+    hint: str
+    default: int | None
+    low: int
+    high: int
+    optional: bool = False  # empty means "the instance's setting"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("leavers_days", N_("Pupils who left: delete their accounts after (days)"),
+         N_("Counted from the day the school-year change (or an administrator) marked them as left. Their "
+            "files, shares and sessions go with the account."), 90, 7, 3650),
+    Rule("trash_days", N_("Trash: delete for good after (days)"),
+         N_("Empty: the setting of this installation (%(days)d days)."), None, 7, 365, optional=True),
+    Rule("audit_days", N_("Audit events: remove their content after (days)"),
+         N_("At least 90 days. The integrity check of the audit trail keeps working."), 365, 90, 3650),
+    Rule("links_days", N_("Expired public links: delete after (days)"),
+         N_("Counted from the link's expiry date."), 30, 1, 365),
+    Rule("notifications_days", N_("Read notifications: delete after (days)"),
+         N_("Counted from when they were read; at least 14 days."), 90, 14, 365),
+)
+BY_NAME = {rule.name: rule for rule in RULES}
+
+
+def defaults() -> dict[str, int | None]:
+    return {rule.name: rule.default for rule in RULES}
+
+
+def parse(raw) -> dict[str, int | None]:
+    """Whole days within each rule's bounds; every bad field is named (422, German and English)."""
+    errors = FieldErrors()
+    values: dict[str, int | None] = {}
+    for rule in RULES:
+        text = str(raw.get(rule.name, "") or "").strip()
+        if not text and rule.optional:
+            values[rule.name] = None
+            continue
+        if not text:
+            errors.add(rule.name, "required", N_("Please fill in this field."))
+            continue
+        try:
+            days = int(text)
+        except ValueError:
+            errors.add(rule.name, "days_invalid", N_("Please enter a whole number of days."))
+            continue
+        if not rule.low <= days <= rule.high:
+            errors.add(rule.name, "days_out_of_range",
+                       N_("Please enter a number of days from %(low)d to %(high)d."), low=rule.low, high=rule.high)
+            continue
+        values[rule.name] = days
+    errors.raise_if_any()
+    return values

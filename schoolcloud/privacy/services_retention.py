@@ -1,0 +1,188 @@
+"""Retention: each school's rules (retention_rules.py), what they would delete now (the dry run), and the
+run that deletes exactly that. Services without HTTP; the page, the CLI and the daily job share them.
+
+A run for one school, in this order: pupils who left (through the one erasure, accounts.services_users
+.erase_account, so files, objects, shares and sessions go too), expired trash, expired public links, read
+notifications, and last the content of old audit events (privacy/audit.py ``prune``: the chain stays
+verifiable). Each run is an audit event (``retention.applied``) with its counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from tortoise.expressions import Subquery
+
+from schoolcloud.accounts.models import Role, School, User
+from schoolcloud.accounts.permissions import require_school_admin
+from schoolcloud.accounts.services_base import record
+from schoolcloud.files.context import FilesContext
+from schoolcloud.files.models import Node
+from schoolcloud.files.sharing_models import PublicLink
+from schoolcloud.files.trash import expired_trash, purge_expired
+from schoolcloud.privacy import audit, retention_rules
+from schoolcloud.privacy.models import AccountRestriction
+from schoolcloud.privacy.retention_models import RetentionPolicy
+from schoolcloud.tasks.models import Notification
+from schoolcloud.web.errors import AppError
+from schoolcloud.web.i18n import N_
+
+# A rule for leavers never empties a school of all its pupils: that is a botched school-year change
+# (every class ended), not people who left. Below this many pupils the case is not told apart.
+ALL_LEFT_MINIMUM = 2
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+async def rules_of(school_id: int) -> dict[str, int | None]:
+    row = await RetentionPolicy.get_or_none(school_id=school_id)
+    if row is None:
+        return retention_rules.defaults()
+    return {rule.name: getattr(row, rule.name) for rule in retention_rules.RULES}
+
+
+async def _all_pupils_leaving(school_id: int, left_before: datetime | None) -> bool:
+    """Whether every pupil (at least ALL_LEFT_MINIMUM) counts as left (before ``left_before``, if given)."""
+    pupils = User.filter(school_id=school_id, role=Role.PUPIL)
+    total = await pupils.count()
+    leaving = pupils.filter(left_at__not_isnull=True)
+    if left_before is not None:
+        leaving = leaving.filter(left_at__lt=left_before)
+    return total >= ALL_LEFT_MINIMUM and await leaving.count() == total
+
+
+def _everyone_left() -> AppError:
+    return AppError("all_pupils_left", N_("Every pupil of the school is marked as left, so the rule for leavers "
+                                          "would delete all pupil accounts. It deletes nobody until this is "
+                                          "corrected: reactivate the pupils who are still at the school."),
+                    status=409)
+
+
+async def update_rules(actor: User, raw) -> dict[str, int | None]:
+    """Save the school's rules (422 for values out of bounds, 409 for a leaver rule that would delete every
+    pupil now); the change is audited with old and new values."""
+    school_id = require_school_admin(actor)
+    values = retention_rules.parse(raw)
+    if await _all_pupils_leaving(school_id, now() - timedelta(days=values["leavers_days"])):
+        raise _everyone_left()
+    old = await rules_of(school_id)
+    changed = {name: [old[name], value] for name, value in values.items() if old[name] != value}
+    if not changed and await RetentionPolicy.exists(school_id=school_id):
+        return values
+    row, _created = await RetentionPolicy.get_or_create(school_id=school_id, defaults=values)
+    await row.update_from_dict({**values, "updated_by": str(actor.public_id)}).save()
+    await record("retention.rules_changed", actor, school_id=school_id, target_type="school", target_id=school_id,
+                 details={"changed": changed})
+    return values
+
+
+@dataclass
+class Plan:
+    """What a run for one school deletes; the dry run shows it, the run deletes exactly these."""
+
+    school_id: int
+    at: datetime
+    rules: dict
+    trash_days: int
+    leavers: list[User] = field(default_factory=list)
+    frozen_leavers: list[User] = field(default_factory=list)  # Art. 18: kept although due
+    trash: list[Node] = field(default_factory=list)
+    links: list[PublicLink] = field(default_factory=list)
+    notifications: int = 0
+    audit_events: int = 0
+    refusals: list[AppError] = field(default_factory=list)
+
+    def cutoff(self, name: str) -> datetime:
+        days = self.trash_days if name == "trash_days" else self.rules[name]
+        return self.at - timedelta(days=days)
+
+    def counts(self) -> dict[str, int]:
+        return {"leavers": len(self.leavers), "trash": len(self.trash), "links": len(self.links),
+                "notifications": self.notifications, "audit_events": self.audit_events}
+
+    def as_dict(self) -> dict:
+        """For the command line and the JSON API: pseudonyms and ids, no names."""
+        return {"school": self.school_id, "at": self.at.isoformat(), "rules": self.rules, "counts": self.counts(),
+                "leavers": [{"user": str(u.public_id), "left_at": u.left_at.isoformat()} for u in self.leavers],
+                "kept_frozen": [str(u.public_id) for u in self.frozen_leavers],
+                "trash": [{"node": n.id, "space": n.space_id, "trashed_at": n.trashed_at.isoformat()}
+                          for n in self.trash],
+                "links": [{"link": link.id, "expires_at": link.expires_at.isoformat()} for link in self.links],
+                "refused": [e.code for e in self.refusals]}
+
+
+async def plan(files: FilesContext, school_id: int, at: datetime | None = None) -> Plan:
+    """What the school's rules delete at ``at`` (default now). Deletes nothing."""
+    from schoolcloud.files.trash import trash_days_for
+
+    at = at or now()
+    result = Plan(school_id, at, await rules_of(school_id), await trash_days_for(files, school_id))
+    due = User.filter(school_id=school_id, role=Role.PUPIL, left_at__lt=result.cutoff("leavers_days")) \
+        .order_by("left_at", "id")
+    if await _all_pupils_leaving(school_id, None):
+        result.refusals.append(_everyone_left())
+    else:
+        frozen = set(await AccountRestriction.filter(school_id=school_id).values_list("user_id", flat=True))
+        for user in await due:
+            (result.frozen_leavers if user.id in frozen else result.leavers).append(user)
+    result.trash = list(await expired_trash(files, at, school_id=school_id))
+    result.links = list(await PublicLink.filter(school_id=school_id, expires_at__lt=result.cutoff("links_days"))
+                        .order_by("expires_at", "id"))
+    result.notifications = await _notifications(result).count()
+    result.audit_events = await audit.count_prunable(school_id, result.cutoff("audit_days"))
+    return result
+
+
+def _notifications(p: Plan):
+    # A subquery, not a join: DELETE with a join is not portable.
+    users = Subquery(User.filter(school_id=p.school_id).values("id"))
+    return Notification.filter(user_id__in=users, read_at__lt=p.cutoff("notifications_days"))
+
+
+async def apply(files: FilesContext, p: Plan, *, actor: User | None = None) -> dict[str, int]:
+    """Delete what the plan lists; returns the counts done. Something that changed since the plan (a
+    leaver reactivated, a trash entry restored) is left alone."""
+    from schoolcloud.accounts.services_users import erase_account
+
+    done = dict.fromkeys(p.counts(), 0)
+    failed = 0
+    for user in p.leavers:
+        current = await User.get_or_none(id=user.id, school_id=p.school_id, left_at__lt=p.cutoff("leavers_days"))
+        if current is None or await AccountRestriction.exists(user_id=user.id):
+            continue
+        try:
+            await erase_account(current, actor=actor, files=files, reason="retention")
+        except AppError:  # erased concurrently, or an erasure of it is running: the next run sees it
+            failed += 1
+            continue
+        done["leavers"] += 1
+    still_due = {n.id for n in await expired_trash(files, p.at, school_id=p.school_id)}
+    done["trash"] = await purge_expired(files, [n for n in p.trash if n.id in still_due], reason="retention")
+    done["links"] = await PublicLink.filter(id__in=[link.id for link in p.links],
+                                            expires_at__lt=p.cutoff("links_days")).delete()
+    done["notifications"] = await _notifications(p).delete()
+    done["audit_events"] = await audit.prune(p.school_id, p.cutoff("audit_days"), actor=actor)
+    await record("retention.applied", actor, school_id=p.school_id, target_type="school", target_id=p.school_id,
+                 details={**done, "failed": failed, "refused": [e.code for e in p.refusals]})
+    return done
+
+
+async def plan_for_admin(files: FilesContext, actor: User) -> Plan:
+    return await plan(files, require_school_admin(actor))
+
+
+async def apply_for_admin(files: FilesContext, actor: User) -> tuple[Plan, dict[str, int]]:
+    """"Apply now" on the page: the same run as the daily one, for the admin's own school."""
+    p = await plan(files, require_school_admin(actor))
+    return p, await apply(files, p, actor=actor)
+
+
+async def run(files: FilesContext, *, dry_run: bool, school_id: int | None = None, at: datetime | None = None):
+    """Every school (or one), for the CLI and the daily job: yields (plan, counts done or None)."""
+    schools = School.filter(id=school_id) if school_id is not None else School.all()
+    for sid in await schools.order_by("id").values_list("id", flat=True):
+        p = await plan(files, sid, at)
+        yield p, (None if dry_run else await apply(files, p))
