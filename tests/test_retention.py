@@ -15,13 +15,16 @@ from schoolcloud.accounts.models import Role, User
 from schoolcloud.config import load_settings
 from schoolcloud.files.context import open_context
 from schoolcloud.files.models import FileVersion, Node
+from schoolcloud.jobs.models import PeriodicRun
 from schoolcloud.privacy import audit
+from schoolcloud.privacy import retention_rules
 from schoolcloud.privacy import services_retention as retention
 from schoolcloud.privacy.models import AuditEvent
 from schoolcloud.privacy.retention_models import RetentionPolicy
 from storage.local import LocalStore
 from tests.support.data import logged_in, make_member, make_school
 from tests.support.files import personal_root, store_keys, upload
+from tests.test_jobs import until
 from tests.test_privacy_erasure import fsck_problems
 
 
@@ -173,3 +176,38 @@ async def test_rules_out_of_bounds_or_deleting_every_pupil_are_refused(app):
         run = app.cli("retention", "apply", "--school", str(school.id))
         assert "leavers 0" in run.stdout and "refused all_pupils_left" in run.stdout
         assert await User.filter(id__in=[p.id for p in pupils]).count() == 2
+
+
+@pytest.mark.postgres
+async def test_a_schools_trash_rule_overrides_trash_days(app):
+    longer, usual = await make_school(), await make_school()
+    await RetentionPolicy.create(school=longer, **{**retention_rules.defaults(), "trash_days": 60})
+    keeper, other = await make_member(longer, Role.TEACHER), await make_member(usual, Role.TEACHER)
+    nodes = {}
+    for user in (keeper, other):
+        node, _key = await _file_of(app, user, "weg.txt")
+        async with logged_in(app, user) as http:
+            assert (await http.delete(f"/api/v1/files/nodes/{node}", headers=http.csrf)).status_code == 200
+            nodes[user.id] = node
+            if user is keeper:
+                assert (await http.get("/api/v1/files/trash")).json()["trash_days"] == 60
+    await Node.filter(id__in=list(nodes.values())).update(trashed_at=ago(40))
+    app.cli("purge-trash")
+    assert await Node.filter(id=nodes[keeper.id]).exists()  # 40 < 60 days: the school's rule keeps it
+    assert not await Node.filter(id=nodes[other.id]).exists()  # 40 > TRASH_DAYS (30)
+    await Node.filter(id=nodes[keeper.id]).update(trashed_at=ago(61))
+    app.cli("purge-trash")
+    assert not await Node.filter(id=nodes[keeper.id]).exists()
+
+
+@pytest.mark.postgres
+async def test_the_running_app_applies_retention_daily(app):
+    school = await make_school()
+    old, staying = await make_member(school, Role.PUPIL), await make_member(school, Role.PUPIL)
+    await _leave(old, 91)
+    before = await until(lambda: PeriodicRun.get_or_none(name="privacy.retention"), 60, "the schedule")
+    await PeriodicRun.filter(name="privacy.retention").update(next_run_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+    row = await until(lambda: PeriodicRun.filter(name="privacy.retention", runs__gt=before.runs).first(), 60, "the run")
+    assert row.last_status == "done" and row.last_result["leavers"] >= 1, row.last_result
+    assert not await User.filter(id=old.id).exists() and await User.filter(id=staying.id).exists()
+    assert await AuditEvent.filter(action="retention.applied", school_id=school.id).exists()

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 JOB_MODULES = [
     "schoolcloud.jobs.prune",
     "schoolcloud.files.maintenance",
+    "schoolcloud.privacy.retention_job",
 ]
 
 
