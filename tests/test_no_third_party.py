@@ -176,6 +176,7 @@ WALK = {
               ("/admin/courses", 200), ("/admin/courses/new", 200), ("/admin/courses/{course}", 200),
               ("/admin/courses/{course}/edit", 200), ("/admin/courses/{course}/delete", 200),
               ("/admin/import", 200), ("/admin/audit", 200), ("/privacy", 200), ("/privacy/records/{school}", 200),
+              ("/admin/retention", 200), ("/admin/school-year", 200),
               ("/plans", 200), ("/plans/{plan}", 200), ("/plans/{plan}/steps/profile", 200),
               ("/plans/{plan}/steps/measures", 200), ("/plans/{plan}/versions", 200), ("/plans/{plan}/import", 200)],
     "operator": [("/operator/schools", 200), ("/operator/schools/new", 200), ("/operator/schools/{school}", 200),
