@@ -16,7 +16,7 @@ from schoolcloud.config import load_settings
 from schoolcloud.files.context import open_context
 from schoolcloud.files.models import FileVersion, Node
 from schoolcloud.jobs.models import PeriodicRun
-from schoolcloud.privacy import audit
+from schoolcloud.privacy import audit, records
 from schoolcloud.privacy import retention_rules
 from schoolcloud.privacy import services_retention as retention
 from schoolcloud.privacy.models import AuditEvent
@@ -26,6 +26,7 @@ from tests.support.data import logged_in, make_member, make_school
 from tests.support.files import personal_root, store_keys, upload
 from tests.test_jobs import until
 from tests.test_privacy_erasure import fsck_problems
+from tests.test_privacy_records import settings_of, values
 
 
 def ago(days: int) -> datetime:
@@ -165,6 +166,9 @@ async def test_rules_out_of_bounds_or_deleting_every_pupil_are_refused(app):
                                                         "links_days": 30, "notifications_days": 60}
         changed = await AuditEvent.get(action="retention.rules_changed", school_id=school.id)
         assert changed.details["changed"]["leavers_days"] == [90, 120]
+        documented = values(await records.build(school, settings_of(app)), "retention", "en")  # Art. 30 record
+        assert documented["Accounts of pupils who left"] == "120 days after leaving"
+        assert documented["Content of audit events"] == "after 400 days" and documented["Trash"] == "30 days"
 
         for pupil in pupils:  # a botched school-year change: every pupil counts as left
             await _leave(pupil, 200)

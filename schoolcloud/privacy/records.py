@@ -24,6 +24,7 @@ from schoolcloud.idp import throttle
 from schoolcloud.planning.models import CarrierSchool, PlanDocument
 from schoolcloud.privacy import purposes
 from schoolcloud.privacy.models import AuditEvent, Consent
+from schoolcloud.privacy.services_retention import rules_of
 from schoolcloud.tasks.models import Submission, Task
 from schoolcloud.teams.models import Team
 from schoolcloud.web.errors import NotFound
@@ -371,7 +372,17 @@ async def _measures(school: School, settings: Settings) -> Part:
                 L("Konten können eingefroren werden", "accounts can be frozen"))
 
     retention = Part("retention", L("Löschfristen", "Retention"))
-    retention.row(L("Papierkorb", "Trash"), L(f"{settings.trash_days} Tage", f"{settings.trash_days} days"))
+    rules = await rules_of(school.id)  # the school's own rules (privacy/RETENTION.md), applied daily
+    trash_days = rules["trash_days"] or settings.trash_days
+    retention.row(L("Papierkorb", "Trash"), L(f"{trash_days} Tage", f"{trash_days} days"))
+    retention.row(L("Konten von Schülerinnen und Schülern, die die Schule verlassen haben", "Accounts of pupils who left"),
+                  L(f"{rules['leavers_days']} Tage nach dem Abgang", f"{rules['leavers_days']} days after leaving"))
+    retention.row(L("Inhalt der Protokolleinträge", "Content of audit events"),
+                  L(f"nach {rules['audit_days']} Tagen", f"after {rules['audit_days']} days"))
+    retention.row(L("Abgelaufene öffentliche Links", "Expired public links"),
+                  L(f"{rules['links_days']} Tage nach Ablauf", f"{rules['links_days']} days after expiry"))
+    retention.row(L("Gelesene Benachrichtigungen", "Read notifications"),
+                  L(f"{rules['notifications_days']} Tage nach dem Lesen", f"{rules['notifications_days']} days after reading"))
     retention.row(L("Abgebrochene Uploads", "Unfinished uploads"),
                   L(f"{settings.upload_expiry_hours} Stunden", f"{settings.upload_expiry_hours} hours"))
     retention.row(L("Sitzungen", "Sessions"), L(f"höchstens {settings.session_max_hours} Stunden",
