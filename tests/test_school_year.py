@@ -49,6 +49,8 @@ async def test_classes_move_up_and_leavers_are_marked_once(app):
                 "from_year": "2025/26", "action": "confirm", "csrf_token": token, **names},
                 headers={"Accept-Language": "de"})
             assert again.status_code == 409 and "wurde bereits" in again.text
+            assert (await http.get(f"/api/v1/users/{final[0].public_id}")).json()["left_at"] is not None
+            assert "left the school on" in (await http.get(f"/admin/users/{final[0].public_id}")).text
         assert (await leaver_session.get("/api/v1/me")).status_code == 401  # the leaver's session ended
 
     new = {c.name: c for c in await SchoolClass.filter(school_id=school.id, school_year="2026/27")

@@ -56,6 +56,7 @@ def user_json(user: User, *, classes: bool = True) -> dict:
         "family_name": user.family_name, "role": user.role, "email": user.email,
         "birth_date": user.birth_date.isoformat() if user.birth_date else None, "active": user.active,
         "must_change_password": user.must_change_password, "external": bool(user.external_issuer),
+        "left_at": user.left_at.isoformat() if user.left_at else None,
     }
     if classes and user.classes._fetched:
         data["classes"] = [{"id": c.id, "name": c.name, "school_year": c.school_year} for c in user.classes]
