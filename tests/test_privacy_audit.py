@@ -156,3 +156,20 @@ async def test_tampered_row_is_named_by_verify_and_on_the_page(app, schools):
             await _sql_update_action(victim.id, "user.deleted")
         assert app.cli("audit", "verify", check=False).returncode == 0
         assert (await http.get("/api/v1/privacy/audit-chain")).json()["intact"] is True
+
+
+@pytest.mark.postgres
+async def test_the_chain_still_verifies_after_a_school_is_deleted(app):
+    from schoolcloud.accounts import services_schools
+
+    operator = await make_member(None, Role.OPERATOR)
+    school = await services_schools.create_school(operator, name="Schule, die schließt")
+    event = await audit.record("user.updated", actor=operator, school_id=school.id, target_type="user", target_id="x")
+    await school.delete()
+    assert (await AuditEvent.get(id=event.id)).school_id is None  # the foreign key let go of it
+    assert app.cli("audit", "verify").returncode == 0  # its hash still fits the deleted school's id
+    await _sql_update_action(event.id, "user.created")
+    try:
+        assert app.cli("audit", "verify", check=False).returncode == 1
+    finally:
+        await _sql_update_action(event.id, "user.updated")
