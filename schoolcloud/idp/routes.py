@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from schoolcloud.accounts.models import User
-from schoolcloud.accounts.passwords import MAX_LENGTH, MIN_LENGTH, check_password, hash_password
+from schoolcloud.accounts.passwords import MAX_LENGTH, MIN_LENGTH, check_login, check_password, hash_password
 from schoolcloud.idp import keys, service
 from schoolcloud.idp.clients import clients
 from schoolcloud.privacy import audit
@@ -119,14 +119,16 @@ async def _login_submit(request: Request) -> Response:
         if until is not None:
             return again(_("Too many failed attempts. Please wait until %(time)s UTC and try again.",
                            time=until.strftime("%H:%M")), 429)
-        user = await User.get_or_none(username=username).prefetch_related("school") if username else None
-        valid = await check_password(user.password_hash if user else None, password)
-        if not valid or not user.active or (user.school is not None and not user.school.active):
+        user = await service.account_for_login(username) if username else None
+        check = await check_login(user, password, _settings(request).workers)
+        if not check.valid or not user.active or (user.school is not None and not user.school.active):
             await limiter.record_failure(username, ip)
             if user is not None:
                 await audit.record("login.failed", actor=user, school_id=user.school_id, ip=ip)
             return again(_("Wrong login name or password."), 401)
         await limiter.record_success(username, ip)
+        if check.new_hash:
+            await service.store_rehash(user, check.new_hash)
     if user.must_change_password:
         request.session[SESSION_PENDING] = str(user.public_id)
         return RedirectResponse("/idp/password", status_code=303)
@@ -145,12 +147,12 @@ async def change_password(request: Request) -> Response:
     form = await checked_form(request)
     new, repeated = str(form.get("new_password", "")), str(form.get("new_password_repeat", ""))
     error = password_problem(new, repeated, user)
-    if not error and await check_password(user.password_hash, new):
+    if not error and await check_password(user.password_hash, new, _settings(request).workers):
         error = _("The new password must differ from the one-time password.")
     if error:
         return render(request, "idp/change_password.html", status_code=422, error=error,
                       page_title=_("Choose a new password"))
-    user.password_hash = await run_in_threadpool(hash_password, new)
+    user.password_hash = await run_in_threadpool(hash_password, new, user.role)
     user.must_change_password = False
     await user.save(update_fields=["password_hash", "must_change_password", "updated_at"])
     await audit.record("account.password_changed", actor=user, school_id=user.school_id, target_type="user",
