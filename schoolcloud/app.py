@@ -180,5 +180,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     configure_logging(settings)
-    app.state.oauth = make_oauth(settings)
+    app.state.oauth = make_oauth(settings, app if settings.embedded_idp else None)
     return app

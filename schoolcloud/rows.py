@@ -55,11 +55,16 @@ def _for(connection, sql: str) -> str:
     return _numbered(sql) if connection.capabilities.dialect == "postgres" else sql
 
 
-async def fetch_one(sql: str, *params: Any, connection=None) -> dict[str, Any] | None:
-    """The first row of a SELECT written with `?` placeholders, on SQLite or PostgreSQL; on
-    ``connection`` (e.g. the caller's transaction) or else the default one."""
+async def fetch_all(sql: str, *params: Any, connection=None) -> list[dict[str, Any]]:
+    """The rows of a SELECT written with `?` placeholders, on SQLite or PostgreSQL; on ``connection``
+    (e.g. the caller's transaction) or else the default one."""
     connection = connection or connections.get("default")
-    rows = await connection.execute_query_dict(_for(connection, sql), list(params))
+    return await connection.execute_query_dict(_for(connection, sql), list(params))
+
+
+async def fetch_one(sql: str, *params: Any, connection=None) -> dict[str, Any] | None:
+    """The first row of such a SELECT (see fetch_all)."""
+    rows = await fetch_all(sql, *params, connection=connection)
     return rows[0] if rows else None
 
 

@@ -4,6 +4,7 @@ all app instances."""
 from __future__ import annotations
 
 import secrets
+import time
 
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
@@ -14,13 +15,24 @@ ALGORITHM = "RS256"
 _cache: dict[str, RSAKey] = {}
 
 
+# Every token request signs twice; the active key is looked up at most this often per process. A key made
+# active in the database (by another instance, or by hand) is used from then on within this time; tokens
+# signed with the previous one still verify, as public_keyset reads every key.
+ACTIVE_KEY_SECONDS = 60.0
+_active: tuple[float, RSAKey] | None = None
+
+
 async def active_key() -> RSAKey:
+    global _active
+    if _active is not None and time.monotonic() - _active[0] < ACTIVE_KEY_SECONDS:
+        return _active[1]
     row = await SigningKey.filter(active=True).order_by("-created_at").first()
     if row is None:
         key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": ALGORITHM}, private=True)
         kid = secrets.token_hex(8)
         row = await SigningKey.create(kid=kid, private_pem=key.as_pem(private=True).decode())
-    return _load(row)
+    _active = (time.monotonic(), _load(row))
+    return _active[1]
 
 
 def _load(row: SigningKey) -> RSAKey:

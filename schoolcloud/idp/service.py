@@ -14,10 +14,10 @@ from datetime import datetime, timedelta, timezone
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.errors import JoseError
-from tortoise.transactions import in_transaction
+from tortoise import connections
 
 from schoolcloud import rows
-from schoolcloud.accounts.models import School, User
+from schoolcloud.accounts.models import School, SchoolClass, User
 from schoolcloud.config import Settings
 from schoolcloud.idp import keys
 from schoolcloud.idp.clients import Client, clients
@@ -130,8 +130,14 @@ def authenticate_client(settings: Settings, client_id: str | None, secret: str |
     return client
 
 
+async def _class_names(user: User) -> list[str]:
+    found = await rows.fetch_all(
+        f"SELECT c.name FROM {SchoolClass._meta.db_table} c JOIN class_member m ON m.school_class_id = c.id "
+        "WHERE m.user_id = ?", user.id)
+    return sorted(row["name"] for row in found)
+
+
 async def user_claims(user: User) -> dict:
-    await user.fetch_related("school", "classes")
     claims = {
         "sub": str(user.public_id),
         "preferred_username": user.username,
@@ -140,7 +146,7 @@ async def user_claims(user: User) -> dict:
         "name": user.display_name,
         "roles": [user.role],
         "school": str(user.school_id) if user.school_id else "",
-        "classes": sorted(c.name for c in user.classes),
+        "classes": await _class_names(user),
     }
     if user.email:
         claims["email"] = user.email
@@ -167,15 +173,11 @@ async def _tokens(settings: Settings, client: Client, user: User, scope: str, au
 
 async def exchange_code(settings: Settings, client: Client, code: str, redirect_uri: str, verifier: str) -> dict:
     code_hash = _digest(code or "")
-    async with in_transaction():
-        row = await AuthorizationCode.get_or_none(code_hash=code_hash).prefetch_related("user")
-        if row is None or row.client_id != client.client_id:
+    row = await _claim_code(code_hash, client.client_id)
+    if row is None:
+        if not await AuthorizationCode.exists(code_hash=code_hash, client_id=client.client_id):
             raise OAuthError("invalid_grant", "unknown authorization code")
-        claimed = row.used_at is None and await AuthorizationCode.filter(
-            code_hash=code_hash, used_at=None).update(used_at=_now())
-    if not claimed:
-        # A replayed code may be stolen: revoke everything issued from it (RFC 6749 4.1.2). Outside the
-        # transaction above, which the error would roll back.
+        # A replayed code may be stolen: revoke everything issued from it (RFC 6749 4.1.2).
         await RefreshToken.filter(code_hash=code_hash, revoked_at=None).update(revoked_at=_now())
         raise OAuthError("invalid_grant", "authorization code already used")
     if row.expires_at < _now():
@@ -187,6 +189,26 @@ async def exchange_code(settings: Settings, client: Client, code: str, redirect_
     if not row.user.active:
         raise OAuthError("invalid_grant", "account deactivated")
     return await _tokens(settings, client, row.user, row.scope, row.auth_time, row.nonce, code_hash)
+
+
+async def _claim_code(code_hash: str, client_id: str) -> AuthorizationCode | None:
+    """Mark the code used and return it with its user, or None if it is unknown, another client's or used
+    already. The UPDATE is the claim (of two parallel exchanges only one changes the row); both statements
+    are written by hand, as every login runs them (see schoolcloud.rows)."""
+    table = AuthorizationCode._meta.db_table
+    claimed = await rows.execute(
+        connections.get("default"), f"UPDATE {table} SET used_at = ? WHERE code_hash = ? AND client_id = ? "
+        "AND used_at IS NULL", rows.db_value(AuthorizationCode, "used_at", _now()), code_hash, client_id)
+    if not claimed:
+        return None
+    found = await rows.fetch_one(
+        f"SELECT {rows.columns(AuthorizationCode, 'a')}, {rows.columns(User, 'u')} FROM {table} a "
+        f"JOIN {User._meta.db_table} u ON u.id = a.user_id WHERE a.code_hash = ?", code_hash)
+    if found is None:  # the account was deleted in between
+        return None
+    row = rows.hydrate(AuthorizationCode, found, "a")
+    rows.attach(row, "user", rows.hydrate(User, found, "u"))
+    return row
 
 
 async def refresh(settings: Settings, client: Client, token: str) -> dict:

@@ -25,8 +25,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from tortoise import connections
 from tortoise.expressions import F
 
+from schoolcloud import rows
 from schoolcloud.idp.models import LoginThrottle
 
 
@@ -169,9 +171,12 @@ class DatabaseThrottle(Throttle):
         await LoginThrottle.filter(key=key).delete()
 
     async def _remember(self, key: str, now: datetime) -> None:
-        row, created = await LoginThrottle.get_or_create(key=key, defaults={"failures": 0, "window_start": now})
-        if not created:
-            await LoginThrottle.filter(key=row.key).update(window_start=now)
+        # One upsert (SQLite and PostgreSQL both have it) instead of a read and a write: every login runs it.
+        await rows.execute(
+            connections.get("default"),
+            f'INSERT INTO {LoginThrottle._meta.db_table} ("key", failures, window_start) VALUES (?, 0, ?) '
+            'ON CONFLICT ("key") DO UPDATE SET window_start = excluded.window_start',
+            key, rows.db_value(LoginThrottle, "window_start", now))
 
 
 def create(redis=None, prefix: str = "") -> Throttle:
