@@ -32,7 +32,9 @@ def make_oauth(settings: Settings, app: ASGIApp | None = None) -> OAuth:
     # CA bundle into a new TLS context: ~20 ms of CPU, most of a login's cost besides the password hash.
     # One context, made once, serves them all.
     tls = httpx.create_ssl_context()
-    in_process = {"transport": httpx.ASGITransport(app=_in_own_context(app))} if app is not None else {}
+    # An error inside the IdP comes back as its 500 response, as over the network, not as an exception.
+    in_process = {"transport": httpx.ASGITransport(app=_in_own_context(app), raise_app_exceptions=False)} \
+        if app is not None else {}
     oauth = OAuth()
     oauth.register(
         "idp",
