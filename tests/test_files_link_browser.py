@@ -91,7 +91,8 @@ async def test_file_drop_uploads_several_files_with_progress_and_shows_only_own(
         {"name": "Aufsatz.pdf", "mimeType": "application/pdf", "buffer": big},
         {"name": "Vorlage-nur-Lehrkraft.txt", "mimeType": "text/plain", "buffer": b"meins"}])
     uploads = []
-    page.on("request", lambda r: uploads.append(r.url) if "/upload?name=" in r.url else None)
+    # resumable: one tus upload (POST /s/{token}/tus, then PATCHes) per file
+    page.on("request", lambda r: uploads.append(r.url) if r.method == "POST" and r.url.endswith("/tus") else None)
     await page.locator("#drop-form button[type=submit]").click()
 
     bar = page.get_by_role("progressbar", name="Fortschritt beim Hochladen von Aufsatz.pdf")

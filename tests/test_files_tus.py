@@ -38,6 +38,27 @@ async def patch(http, url: str, offset: int, data: bytes):
     return await http.patch(url, content=data, headers={**TUS, "Upload-Offset": str(offset), "Content-Type": OFFSET})
 
 
+async def broken_patch(app, http, url: str, data: bytes, sent: int, headers: dict[str, str]) -> int:
+    """The whole file in one PATCH (at offset 0), but the connection breaks after ``sent`` bytes; the
+    offset the server then reports (it stores what came once it notices the disconnect)."""
+    lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
+    writer.write((f"PATCH {url} HTTP/1.1\r\nHost: 127.0.0.1:{app.port}\r\n{lines}Tus-Resumable: 1.0.0\r\n"
+                  f"Upload-Offset: 0\r\nContent-Type: {OFFSET}\r\nContent-Length: {len(data)}\r\n\r\n").encode())
+    writer.write(data[:sent])
+    await writer.drain()
+    await asyncio.sleep(0.3)
+    writer.close()
+    await writer.wait_closed()
+    offset = 0
+    for _ in range(50):
+        offset = await offset_of(http, url)
+        if offset:
+            break
+        await asyncio.sleep(0.1)
+    return offset
+
+
 async def offset_of(http, url: str) -> int:
     head = await http.head(url, headers=TUS)
     assert head.status_code == 200 and head.headers["cache-control"] == "no-store"
@@ -126,22 +147,8 @@ async def test_resume_after_a_broken_connection(app, store):
         root = await personal_root(http)
         url = await create(http, root, "Aufnahme.wav", len(data))
         cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies.jar)
-        # The whole file in one PATCH, but the connection breaks after 100 KiB.
-        reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
-        writer.write((f"PATCH {url} HTTP/1.1\r\nHost: 127.0.0.1:{app.port}\r\nCookie: {cookie}\r\n"
-                      f"X-CSRF-Token: {http.headers['X-CSRF-Token']}\r\nTus-Resumable: 1.0.0\r\n"
-                      f"Upload-Offset: 0\r\nContent-Type: {OFFSET}\r\nContent-Length: {len(data)}\r\n\r\n").encode())
-        writer.write(data[:100 * 1024])
-        await writer.drain()
-        await asyncio.sleep(0.3)
-        writer.close()
-        await writer.wait_closed()
-        offset = 0
-        for _ in range(50):  # the server stores what came once it notices the disconnect
-            offset = await offset_of(http, url)
-            if offset:
-                break
-            await asyncio.sleep(0.1)
+        offset = await broken_patch(app, http, url, data, 100 * 1024,
+                                    {"Cookie": cookie, "X-CSRF-Token": http.headers["X-CSRF-Token"]})
         assert offset == 100 * 1024
         rest = await patch(http, url, offset, data[offset:])
         assert rest.status_code == 204

@@ -287,7 +287,12 @@ async def drop_upload(ctx: FilesContext, link: PublicLink, name, chunks: AsyncIt
     obj = await put_bytes(ctx, chunks, limit, too_large)
     node, _ = await add_version(ctx, None, folder, name, obj, detect_content_type(name, content_type),
                                 on_conflict=OnConflict.RENAME)
+    await record_drop(link, node)
+    return node
+
+
+async def record_drop(link: PublicLink, node: Node, **details) -> None:
+    """Count a finished drop upload on its link, and audit it (with the truncated address)."""
     await PublicLink.filter(id=link.id).update(uploads=F("uploads") + 1)
     await audit.record("files.drop_upload", school_id=link.school_id, target_type="file_node", target_id=node.id,
-                       details={"link": link.id, "size": node.size}, ip=client_ip.get())
-    return node
+                       details={"link": link.id, "size": node.size, **details}, ip=client_ip.get())

@@ -11,12 +11,13 @@ other way a link can fail (unknown, revoked, locked, missing or wrong password) 
 from __future__ import annotations
 
 import functools
+from urllib.parse import quote
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from schoolcloud.files import links, links_pages, tree
+from schoolcloud.files import links, links_pages, links_tus, tree, tus_api
 from schoolcloud.files.context import client_ip
 from schoolcloud.files.models import Node
 from schoolcloud.files.serving import file_response, range_error_headers
@@ -25,8 +26,8 @@ from schoolcloud.web.errors import AppError
 from schoolcloud.web.i18n import current_locale
 
 PREFIX = "/s"
-# The drop upload streams; the app's BodyLimit leaves everything below /s/ alone (the other public
-# routes are GET/HEAD only).
+# The drop uploads stream (plain and tus); the app's BodyLimit leaves everything below /s/ alone (the
+# other public routes are GET/HEAD only, or read a small form themselves).
 STREAMING_PREFIX = "/s/"
 PASSWORD_HEADER = "x-link-password"
 
@@ -173,6 +174,57 @@ async def drop(request: Request) -> Response:
     return JSONResponse({"name": node.name, "size": node.size}, status_code=201)
 
 
+@tus_api.tus_endpoint
+async def drop_tus(request: Request) -> Response:
+    """
+    summary: File drop, resumable - tus 1.0 OPTIONS and POST (create; Upload-Length, Upload-Metadata with
+      filename and optional filetype; always into the drop folder, a taken name is numbered).
+    responses:
+      201: {description: "Created; Location names the upload. An empty file is stored at once (Upload-Stored-Name)."}
+      204: {description: Capabilities (OPTIONS).}
+      404: {description: As for the link itself (also for a download link).}
+      410: {description: The link has expired.}
+      413: {description: Upload-Length over the upload limit.}
+      507: {description: Upload-Length over the free quota of the folder's space.}
+    """
+    ctx = request.app.state.files
+    if request.method == "OPTIONS":
+        return tus_api.capabilities(ctx)
+    client_ip.set(links_pages.client_address(request))
+    link = await _open(request, LinkMode.DROP)
+    upload, owner = await links_tus.create(ctx, link, length=tus_api.upload_length(request),
+                                           metadata=tus_api.parse_metadata(request.headers.get("upload-metadata")))
+    return tus_api.created(upload, f"{PREFIX}/{link.token}/tus/{upload.id}", **_stored_name(owner))
+
+
+@tus_api.tus_endpoint
+async def drop_tus_upload(request: Request) -> Response:
+    """
+    summary: File drop, resumable - tus 1.0 HEAD (offset), PATCH (append) and DELETE (terminate) of one
+      upload made through this link. The PATCH that completes it names the stored file (Upload-Stored-Name,
+      percent-encoded UTF-8), nothing else of the folder.
+    responses:
+      200: {description: HEAD with Upload-Offset and Upload-Length.}
+      204: {description: PATCH stored the bytes / DELETE terminated.}
+      404: {description: As for the link itself, or no such upload of this link.}
+      409: {description: Upload-Offset does not match.}
+      410: {description: The link (or the upload) has expired.}
+      415: {description: Wrong Content-Type.}
+    """
+    ctx = request.app.state.files
+    if request.method == "OPTIONS":
+        return tus_api.capabilities(ctx)
+    client_ip.set(links_pages.client_address(request))
+    owner = links_tus.DropUploader(await _open(request, LinkMode.DROP))
+    response = await tus_api.upload_resource(request, ctx, owner)
+    response.headers.update(_stored_name(owner))
+    return response
+
+
+def _stored_name(owner: links_tus.DropUploader) -> dict[str, str]:
+    return {"Upload-Stored-Name": quote(owner.stored_name, safe="")} if owner.stored_name else {}
+
+
 @as_json_errors
 async def preview(request: Request) -> Response:
     """
@@ -199,4 +251,6 @@ routes = [
     Route("/{token}/download", download, methods=["GET", "HEAD"]),
     Route("/{token}/download/{node_id:int}", download, methods=["GET", "HEAD"]),
     Route("/{token}/upload", drop, methods=["POST"]),
+    Route("/{token}/tus", drop_tus, methods=["OPTIONS", "POST"]),
+    Route("/{token}/tus/{upload_id}", drop_tus_upload, methods=["OPTIONS", "HEAD", "PATCH", "DELETE"]),
 ]

@@ -145,11 +145,16 @@ class TusUpload(Model):
     Everything lives in the database and the object store, never in the memory or on the disk of one app instance, so any instance can continue it: each
     PATCH body becomes one part object (a ``TusPart`` row); on the last byte the parts are concatenated
     into the file's object and removed. A finished upload keeps its row (``completed_at``, ``node``)
-    until it expires, so a client asking for the offset again learns that it is done."""
+    until it expires, so a client asking for the offset again learns that it is done.
+
+    An upload belongs to a logged-in ``user``, or (file drops, no account) to the ``link`` it came
+    through; a revoked link leaves its unfinished uploads to expire (and their parts to be removed)."""
 
     id = fields.CharField(max_length=32, primary_key=True)
     school = fields.ForeignKeyField("models.School", related_name="tus_uploads", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("models.User", related_name="tus_uploads", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="tus_uploads", null=True, on_delete=fields.CASCADE)
+    link = fields.ForeignKeyField("models.PublicLink", related_name="tus_uploads", null=True,
+                                  on_delete=fields.SET_NULL)
     folder = fields.ForeignKeyField("models.Node", related_name="tus_uploads", on_delete=fields.CASCADE)
     filename = fields.CharField(max_length=255)
     content_type = fields.CharField(max_length=255, default="")

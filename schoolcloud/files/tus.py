@@ -11,6 +11,9 @@ If the connection breaks during a PATCH, what arrived is kept as a part, so the 
 there (tus recommends this). An upload whose completion is refused (name taken, quota, folder gone) is
 terminated: nothing of it stays. Unfinished uploads expire ``UPLOAD_EXPIRY_HOURS`` after their last
 PATCH; `schoolcloud purge-trash` removes them.
+
+Uploads belong to an ``Uploader``: a logged-in user, or a file-drop link (``links_tus.DropUploader``),
+which scopes every lookup and decides whether the finished file may still be added.
 """
 
 from __future__ import annotations
@@ -39,32 +42,62 @@ log = logging.getLogger(__name__)
 TUS_PREFIX = "tus/"
 
 
+class Uploader:
+    """Whose uploads: a logged-in user (this class), or a file-drop link (``links_tus.DropUploader``)."""
+
+    def __init__(self, user: User | None):
+        self.user = user  # who adds the file (None: an anonymous drop)
+
+    def scope(self) -> dict:
+        """The filter (and the create fields) that make an upload this uploader's."""
+        require_files_user(self.user)
+        return {"user_id": self.user.id}
+
+    async def check_folder(self, folder: Node) -> None:
+        """Before the finished upload is added: may it still go into ``folder``?"""
+        await require_write(self.user, folder)
+
+    async def finished(self, upload: TusUpload, node: Node) -> None:
+        """After the file was added."""
+
+
+def uploader(who: User | Uploader) -> Uploader:
+    return who if isinstance(who, Uploader) else Uploader(who)
+
+
 async def create(ctx: FilesContext, user: User, *, length: int, metadata: dict[str, str]) -> TusUpload:
     """A new upload of ``length`` bytes. Metadata: ``filename`` and ``folder`` (a folder id) are needed;
     ``filetype`` and ``on_conflict`` (fail | rename | overwrite) are optional."""
-    school_id = require_files_user(user)
+    require_files_user(user)
     if "filename" not in metadata or "folder" not in metadata:
         raise errors.tus_metadata()
     name = clean_name(metadata["filename"])
     on_conflict = parse_on_conflict(metadata.get("on_conflict"), OnConflict.ALL)
     folder = await writable_folder(user, as_id(metadata["folder"], "folder"))
+    return await start(ctx, Uploader(user), folder, name, metadata.get("filetype"), on_conflict, length)
+
+
+async def start(ctx: FilesContext, owner: Uploader, folder: Node, name: str, filetype: str | None,
+                on_conflict: str, length: int) -> TusUpload:
+    """The upload row, once the caller has checked the name and that ``owner`` may write into ``folder``
+    (with its space): an early 409 for a taken name, 413/507 for a length over the limits."""
     await choose_name(folder, name, NodeKind.FILE, on_conflict)  # early 409
     limit, too_large = await upload_limit(ctx, folder.space)
     if length > limit:
         raise too_large
     upload = await TusUpload.create(
-        id=secrets.token_hex(16), school_id=school_id, user=user, folder=folder, filename=name,
-        content_type=detect_content_type(name, metadata.get("filetype")), on_conflict=on_conflict,
-        total_size=length, expires_at=now() + ctx.limits.upload_expiry)
+        id=secrets.token_hex(16), school_id=folder.space.school_id, folder=folder, filename=name,
+        content_type=detect_content_type(name, filetype), on_conflict=on_conflict,
+        total_size=length, expires_at=now() + ctx.limits.upload_expiry, **owner.scope())
     if length == 0:
-        await finish(ctx, user, upload)
+        await finish(ctx, owner, upload)
     return upload
 
 
-async def get(user: User, upload_id: str) -> TusUpload:
+async def get(user: User | Uploader, upload_id: str) -> TusUpload:
     """The caller's own upload; others' uploads do not exist for them (404); expired ones are gone (410)."""
-    require_files_user(user)
-    upload = await TusUpload.get_or_none(id=upload_id, user_id=user.id) if len(upload_id) == 32 else None
+    scope = uploader(user).scope()
+    upload = await TusUpload.get_or_none(id=upload_id, **scope) if len(upload_id) == 32 else None
     if upload is None:
         raise NotFound("upload")
     if upload.completed_at is None and upload.expires_at <= now():
@@ -72,7 +105,7 @@ async def get(user: User, upload_id: str) -> TusUpload:
     return upload
 
 
-async def status(ctx: FilesContext, user: User, upload_id: str) -> TusUpload:
+async def status(ctx: FilesContext, user: User | Uploader, upload_id: str) -> TusUpload:
     """For HEAD: an upload with every byte received but not finished (the finishing instance died) is
     finished now, so the client learns the truth from the offset."""
     upload = await get(user, upload_id)
@@ -81,7 +114,7 @@ async def status(ctx: FilesContext, user: User, upload_id: str) -> TusUpload:
     return upload
 
 
-async def append(ctx: FilesContext, user: User, upload_id: str, offset: int, chunks: AsyncIterator[bytes],
+async def append(ctx: FilesContext, user: User | Uploader, upload_id: str, offset: int, chunks: AsyncIterator[bytes],
                  declared_size: int | None = None) -> TusUpload:
     """Store the bytes of one PATCH at ``offset``; finish the upload when it is complete."""
     upload = await get(user, upload_id)
@@ -131,7 +164,8 @@ async def _joined(ctx: FilesContext, parts: list[TusPart]) -> AsyncIterator[byte
                 yield chunk
 
 
-async def finish(ctx: FilesContext, user: User, upload: TusUpload) -> None:
+async def finish(ctx: FilesContext, user: User | Uploader, upload: TusUpload) -> None:
+    owner = uploader(user)
     parts = await TusPart.filter(upload_id=upload.id).order_by("first_byte")
     position = 0
     for part in parts:
@@ -144,7 +178,7 @@ async def finish(ctx: FilesContext, user: User, upload: TusUpload) -> None:
         folder = await Node.get_or_none(id=upload.folder_id, trash_key=0).select_related("space")
         if folder is None:
             raise NotFound("folder")
-        await require_write(user, folder)
+        await owner.check_folder(folder)
         limit, too_large = await upload_limit(ctx, folder.space)
         if upload.total_size > limit:
             raise too_large
@@ -174,7 +208,7 @@ async def finish(ctx: FilesContext, user: User, upload: TusUpload) -> None:
         await TusPart.filter(upload_id=upload.id).using_db(conn).delete()
 
     try:
-        node, _ = await add_version(ctx, user, folder, upload.filename, obj, upload.content_type,
+        node, _ = await add_version(ctx, owner.user, folder, upload.filename, obj, upload.content_type,
                                     on_conflict=upload.on_conflict, also=claim, owned=not reused)
     except _AlreadyFinished:
         return  # another instance finished it meanwhile
@@ -184,15 +218,17 @@ async def finish(ctx: FilesContext, user: User, upload: TusUpload) -> None:
     upload.completed_at = now()
     upload.node_id = node.id
     await discard(ctx, *[p.object_key for p in parts if not (reused and p.object_key == obj.key)])
+    await owner.finished(upload, node)
 
 
 class _AlreadyFinished(Exception):
     pass
 
 
-async def terminate(ctx: FilesContext, user: User, upload_id: str) -> None:
+async def terminate(ctx: FilesContext, user: User | Uploader, upload_id: str) -> None:
     """tus termination: the upload and every byte of it go (a finished file stays)."""
-    upload = await TusUpload.get_or_none(id=upload_id, user_id=user.id) if len(upload_id) == 32 else None
+    scope = uploader(user).scope()
+    upload = await TusUpload.get_or_none(id=upload_id, **scope) if len(upload_id) == 32 else None
     if upload is None:
         raise NotFound("upload")
     await terminate_upload(ctx, upload)

@@ -2,7 +2,9 @@
 
 Clients (e.g. tus-js-client) send the session cookie and the X-CSRF-Token header like every API call.
 Metadata keys: ``filename``, ``folder`` (the target folder's id), optional ``filetype`` and
-``on_conflict`` (fail | rename | overwrite). The logic lives in ``schoolcloud.files.tus``.
+``on_conflict`` (fail | rename | overwrite). The logic lives in ``schoolcloud.files.tus``. File drops
+answer the same protocol at /s/{token}/tus (``links_api``), through ``capabilities``, ``created`` and
+``upload_resource`` here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from schoolcloud.accounts.models import User
 from schoolcloud.files import errors, tus
 from schoolcloud.files.api import PREFIX, body_chunks, caller, declared_length, files_context
 from schoolcloud.files.models import TusUpload
@@ -41,7 +44,7 @@ def tus_endpoint(handler):
                 raise errors.tus_version()
             return await handler(request)
         except AppError as exc:
-            headers = _headers()
+            headers = _headers(**exc.headers)
             if exc.code == "tus_version":
                 headers["Tus-Version"] = VERSION
             if request.method == "HEAD":
@@ -84,16 +87,28 @@ async def collection(request: Request) -> Response:
     """
     ctx = files_context(request)
     if request.method == "OPTIONS":
-        return Response(status_code=204, headers={
-            "Tus-Resumable": VERSION, "Tus-Version": VERSION, "Tus-Extension": EXTENSIONS,
-            "Tus-Max-Size": str(ctx.limits.max_upload_bytes)})
+        return capabilities(ctx)
     user = await caller(request)
+    upload = await tus.create(ctx, user, length=upload_length(request),
+                              metadata=parse_metadata(request.headers.get("upload-metadata")))
+    return created(upload, f"{PREFIX}/tus/{upload.id}")
+
+
+def capabilities(ctx) -> Response:
+    return Response(status_code=204, headers={
+        "Tus-Resumable": VERSION, "Tus-Version": VERSION, "Tus-Extension": EXTENSIONS,
+        "Tus-Max-Size": str(ctx.limits.max_upload_bytes)})
+
+
+def upload_length(request: Request) -> int:
     raw_length = request.headers.get("upload-length", "")
     if not raw_length.isdigit():
         raise errors.tus_length()
-    upload = await tus.create(ctx, user, length=int(raw_length),
-                              metadata=parse_metadata(request.headers.get("upload-metadata")))
-    return Response(status_code=201, headers=_headers(Location=f"{PREFIX}/tus/{upload.id}", **_expires(upload)))
+    return int(raw_length)
+
+
+def created(upload: TusUpload, location: str, **extra: str) -> Response:
+    return Response(status_code=201, headers=_headers(Location=location, **_expires(upload), **extra))
 
 
 @tus_endpoint
@@ -110,12 +125,14 @@ async def resource(request: Request) -> Response:
       415: {description: Wrong Content-Type.}
     """
     ctx = files_context(request)
-    upload_id = request.path_params["upload_id"]
     if request.method == "OPTIONS":
-        return Response(status_code=204, headers={
-            "Tus-Resumable": VERSION, "Tus-Version": VERSION, "Tus-Extension": EXTENSIONS,
-            "Tus-Max-Size": str(ctx.limits.max_upload_bytes)})
-    user = await caller(request)
+        return capabilities(ctx)
+    return await upload_resource(request, ctx, await caller(request))
+
+
+async def upload_resource(request: Request, ctx, user: User | tus.Uploader) -> Response:
+    """HEAD, PATCH and DELETE of one upload of ``user`` (or of a drop link's uploader)."""
+    upload_id = request.path_params["upload_id"]
     if request.method == "HEAD":
         upload = await tus.status(ctx, user, upload_id)
         return Response(status_code=200, headers=_headers(**{

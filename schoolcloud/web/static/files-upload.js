@@ -46,7 +46,8 @@ async function errorFrom(response) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// One PATCH with upload progress (fetch cannot report it); resolves with the new offset.
+// One PATCH with upload progress (fetch cannot report it); resolves with the new offset and, from a
+// file drop's last PATCH, the name the file was stored under.
 function patch(url, blob, offset, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -58,7 +59,8 @@ function patch(url, blob, offset, onProgress) {
     xhr.upload.onprogress = (event) => onProgress(offset + event.loaded);
     xhr.onload = () => {
       if (xhr.status === 204) {
-        resolve(Number(xhr.getResponseHeader("Upload-Offset")));
+        resolve({offset: Number(xhr.getResponseHeader("Upload-Offset")),
+                 storedName: xhr.getResponseHeader("Upload-Stored-Name")});
         return;
       }
       let body = null;
@@ -76,26 +78,32 @@ async function currentOffset(url) {
   return Number(response.headers.get("Upload-Offset"));
 }
 
-// Upload one file into a folder; onProgress(bytesSent), onRetry() while reconnecting.
-export async function tusUpload(file, folderId, {onProgress = () => {}, onRetry = () => {}} = {}) {
-  const created = await fetch(ENDPOINT, {
+// Upload one file into a folder (or, with `endpoint` /s/{token}/tus and folderId null, into a file
+// drop); onProgress(bytesSent), onRetry() while reconnecting. Resolves with the name the file was
+// stored under where the server names it (file drops number a taken name), else with its own name.
+export async function tusUpload(file, folderId, {onProgress = () => {}, onRetry = () => {}, endpoint = ENDPOINT} = {}) {
+  const values = {filename: file.name, filetype: file.type || "", on_conflict: "rename"};
+  if (folderId !== null) values.folder = folderId;
+  const created = await fetch(endpoint, {
     method: "POST",
     headers: {
       "Tus-Resumable": "1.0.0",
       "Upload-Length": String(file.size),
-      "Upload-Metadata": metadata({filename: file.name, folder: folderId, filetype: file.type || "",
-                                   on_conflict: "rename"}),
+      "Upload-Metadata": metadata(values),
       "X-CSRF-Token": csrf(),
     },
   });
   if (created.status !== 201) throw await errorFrom(created);
   const url = created.headers.get("Location");
+  let storedName = created.headers.get("Upload-Stored-Name");
   let offset = 0;
   let failures = 0;
   onProgress(0);
   while (offset < file.size) {
     try {
-      offset = await patch(url, file.slice(offset, Math.min(offset + CHUNK, file.size)), offset, onProgress);
+      const sent = await patch(url, file.slice(offset, Math.min(offset + CHUNK, file.size)), offset, onProgress);
+      offset = sent.offset;
+      storedName = sent.storedName || storedName;
       failures = 0;
       onProgress(offset);
     } catch (error) {
@@ -111,6 +119,7 @@ export async function tusUpload(file, folderId, {onProgress = () => {}, onRetry 
     }
   }
   onProgress(file.size);
+  return storedName ? decodeURIComponent(storedName) : file.name;
 }
 
 // The id of the subfolder `name` of `parentId`, created when missing.

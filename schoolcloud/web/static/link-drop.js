@@ -2,30 +2,15 @@
 // after the other with a progress bar each (progressive enhancement: without this module the form
 // posts to /s/{token}/drop and the page lists what was sent).
 //
-// Each file is one POST of its bytes to /s/{token}/upload?name=...; the answer names only that upload
-// ({name, size}), so the list shows nothing but this visitor's own files. A password link's ticket
-// cookie goes along by itself (same origin). All texts come from data- attributes of the form.
+// Each file is a resumable tus upload through the link (/s/{token}/tus, the same client as the folder
+// view's: files-upload.js), so a broken connection continues where it stopped. The server names only
+// what this upload was stored under, so the list shows nothing but this visitor's own files. A
+// password link's ticket cookie goes along by itself (same origin). All texts come from data-
+// attributes of the form.
 "use strict";
 
+import {tusUpload} from "./files-upload.js";
 import {progressRow} from "./upload-rows.js";
-
-function upload(url, file, onProgress) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", `${url}?name=${encodeURIComponent(file.name)}`);
-    xhr.setRequestHeader("Content-Type", file.type || "application/octet-stream");
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.upload.onprogress = (event) => { if (event.lengthComputable) onProgress(event.loaded); };
-    xhr.onload = () => {
-      let body = null;
-      try { body = JSON.parse(xhr.responseText); } catch (_) { /* not JSON */ }
-      if (xhr.status === 201 && body) resolve(body);
-      else reject(new Error(body?.error?.message || `HTTP ${xhr.status}`));
-    };
-    xhr.onerror = () => reject(new Error("network error"));
-    xhr.send(file);
-  });
-}
 
 function setup(form) {
   const texts = form.dataset;
@@ -53,10 +38,12 @@ function setup(form) {
         const show = (sent) => view.show(sent, file.size);
         try {
           show(0);
-          const stored = await upload(form.dataset.upload, file, show);
+          const storedName = await tusUpload(file, null, {
+            endpoint: form.dataset.tus, onProgress: show,
+            onRetry: () => { view.percent.textContent = texts.textRetrying; }});
           show(file.size);
           let text = `100 % – ${texts.textDone}`;
-          if (stored.name !== file.name) text += ` (${texts.textSavedAs.replace("{name}", stored.name)})`;
+          if (storedName !== file.name) text += ` (${texts.textSavedAs.replace("{name}", storedName)})`;
           view.percent.textContent = text;
           view.item.classList.add("upload-done");
         } catch (error) {
