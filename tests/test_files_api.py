@@ -3,7 +3,6 @@ serving, names and collisions, folders and paging, rename/move/copy, versions, s
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 from datetime import datetime, timedelta, timezone
@@ -18,12 +17,14 @@ from storage.local import LocalStore
 from tests.support.data import make_school
 from tests.support.files import (
     api_client,
+    broken_request,
     listing,
     mkdir,
     person,
     personal_root,
     spaces,
     store_keys,
+    tmp_emptied,
     tus_metadata,
     upload,
 )
@@ -225,19 +226,9 @@ async def test_truncated_body_leaves_no_row_and_no_object(app, store):
         cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies.jar)
         token = http.headers["X-CSRF-Token"]
     before = await store_keys(store)
-    reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
-    writer.write((f"POST /api/v1/files/upload/{root}?name=halb.bin HTTP/1.1\r\nHost: 127.0.0.1:{app.port}\r\n"
-                  f"Cookie: {cookie}\r\nX-CSRF-Token: {token}\r\nContent-Length: 100000\r\n\r\n").encode())
-    writer.write(b"a" * 40_000)
-    await writer.drain()
-    await asyncio.sleep(0.3)
-    writer.close()
-    await writer.wait_closed()
-    for _ in range(50):  # until the server has noticed the disconnect and cleaned up
-        await asyncio.sleep(0.1)
-        if not list((store.root / ".tmp").iterdir()):
-            break
-    assert not list((store.root / ".tmp").iterdir())
+    await broken_request(app, f"POST /api/v1/files/upload/{root}?name=halb.bin",
+                         {"Cookie": cookie, "X-CSRF-Token": token, "Content-Length": "100000"}, b"a" * 40_000)
+    await tmp_emptied(store)
     assert not await Node.filter(name="halb.bin").exists()
     assert await store_keys(store) == before
 

@@ -13,7 +13,8 @@ import pytest
 from schoolcloud.accounts.models import Role
 from schoolcloud.files.models import FileVersion, Node, Space, TusPart, TusUpload
 from storage.local import LocalStore
-from tests.support.files import api_client, listing, person, personal_root, same_session, store_keys, tus_metadata, upload
+from tests.support.files import (
+    api_client, broken_request, listing, person, personal_root, same_session, store_keys, tus_metadata, upload)
 from tests.support.server import AppServer
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -41,15 +42,8 @@ async def patch(http, url: str, offset: int, data: bytes):
 async def broken_patch(app, http, url: str, data: bytes, sent: int, headers: dict[str, str]) -> int:
     """The whole file in one PATCH (at offset 0), but the connection breaks after ``sent`` bytes; the
     offset the server then reports (it stores what came once it notices the disconnect)."""
-    lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
-    writer.write((f"PATCH {url} HTTP/1.1\r\nHost: 127.0.0.1:{app.port}\r\n{lines}Tus-Resumable: 1.0.0\r\n"
-                  f"Upload-Offset: 0\r\nContent-Type: {OFFSET}\r\nContent-Length: {len(data)}\r\n\r\n").encode())
-    writer.write(data[:sent])
-    await writer.drain()
-    await asyncio.sleep(0.3)
-    writer.close()
-    await writer.wait_closed()
+    await broken_request(app, f"PATCH {url}", {**headers, **TUS, "Upload-Offset": "0", "Content-Type": OFFSET,
+                                                "Content-Length": str(len(data))}, data[:sent])
     offset = 0
     for _ in range(50):
         offset = await offset_of(http, url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 
@@ -80,6 +81,27 @@ async def listing(http: httpx.AsyncClient, folder_id: int, **params) -> dict:
 
 def tus_metadata(**values: str) -> str:
     return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
+
+
+async def broken_request(app, request_line: str, headers: dict[str, str], sent: bytes) -> None:
+    """Send ``request_line`` ("POST /path") with ``headers`` (announcing more than is sent) and the
+    bytes ``sent``, then break the connection off, as a client whose network fails mid-upload."""
+    lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    _reader, writer = await asyncio.open_connection("127.0.0.1", app.port)
+    writer.write(f"{request_line} HTTP/1.1\r\nHost: 127.0.0.1:{app.port}\r\n{lines}\r\n".encode() + sent)
+    await writer.drain()
+    await asyncio.sleep(0.3)
+    writer.close()
+    await writer.wait_closed()
+
+
+async def tmp_emptied(store) -> None:
+    """Wait until the server has noticed a broken upload and removed its temporary file (local store)."""
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if not list((store.root / ".tmp").iterdir()):
+            break
+    assert not list((store.root / ".tmp").iterdir())
 
 
 async def store_keys(store) -> list[str]:
