@@ -116,7 +116,13 @@ async def test_openapi_document_lists_the_api(app):
     assert "/me" in document["paths"]
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            assert operation.get("responses"), f"{method.upper()} {path} documents no responses"
+            if method != "servers":
+                assert operation.get("responses"), f"{method.upper()} {path} documents no responses"
+    # the public link API: outside /api/v1 (its own server), no login, its refusals documented
+    landing = document["paths"]["/s/{token}"]
+    assert landing["servers"] == [{"url": "/"}] and landing["get"]["security"] == []
+    assert {404, 410, 429} <= {int(code) for code in landing["get"]["responses"]}
+    assert {"post", "options"} <= set(document["paths"]["/s/{token}/tus"])
 
 
 @pytest.mark.parametrize("accept, expected", [("en-GB,en;q=0.9", "en"), ("de-DE", "de"), ("fr-FR", "de"),

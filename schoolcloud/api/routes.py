@@ -55,7 +55,22 @@ async def me(request: Request) -> JSONResponse:
 async def openapi(request: Request) -> JSONResponse:
     from schoolcloud.files.api import routes as files_routes  # mounted beside /api/v1 for its streaming paths
 
-    return JSONResponse(schemas.get_schema(routes=[*routes, Mount("/files", routes=files_routes)]))
+    document = schemas.get_schema(routes=[*routes, Mount("/files", routes=files_routes)])
+    document["paths"].update(public_link_paths())
+    return JSONResponse(document)
+
+
+def public_link_paths() -> dict:
+    """The public link API (/s/{token}...: link landing, downloads, file drops): outside /api/v1 and
+    without a login, so its paths carry their own server and no security requirement."""
+    from schoolcloud.files.links_api import PREFIX, routes as link_routes
+
+    paths = SchemaGenerator({}).get_schema(routes=[Mount(PREFIX, routes=link_routes)])["paths"]
+    for operations in paths.values():
+        for operation in operations.values():
+            operation["security"] = []
+        operations["servers"] = [{"url": "/"}]
+    return paths
 
 
 routes = [

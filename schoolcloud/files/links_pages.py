@@ -141,7 +141,15 @@ async def _small_form(request: Request) -> dict[str, str]:
 
 
 async def password_submit(request: Request) -> Response:
-    """POST /s/{token} with ``password``: the right one sets the ticket cookie and leads to the link."""
+    """
+    summary: The password form of a link's page (HTML form field password, no JavaScript needed); the right
+      password sets the ticket cookie (HttpOnly, this link's path only, 1 hour) and leads back to the link.
+    responses:
+      303: {description: "The right password; back to /s/{token} with the ticket cookie."}
+      404: {description: The password page again with its error; identical for an unknown or locked link.}
+      410: {description: The link has expired or is used up (a page saying so).}
+      429: {description: Too many wrong passwords from this address; the password page with the message, Retry-After.}
+    """
     token = request.path_params["token"]
     password = (await _small_form(request)).get("password") or None
     reason = links.refusal(await links.find_link(token), links.now())
@@ -202,8 +210,17 @@ def drop_page(request: Request, link: PublicLink, *, sent: list[Node] | None = N
 
 
 async def drop_submit(request: Request) -> Response:
-    """POST /s/{token}/drop: the drop's upload form without JavaScript (multipart, streamed file by file
-    into ``links.drop_upload``); answers with the page listing only what this request sent."""
+    """
+    summary: A file drop's upload form without JavaScript (multipart/form-data, field files, streamed file by
+      file into links.drop_upload); the answer is the page listing only what this request sent.
+    responses:
+      200: {description: The drop page listing the files just sent (a taken name is numbered).}
+      404: {description: As for the link itself (a page).}
+      410: {description: The link has expired (a page).}
+      413: {description: A file over the upload limit (the drop page with the error; earlier files are kept).}
+      422: {description: No file chosen.}
+      507: {description: The folder's space is full (the drop page with the error).}
+    """
     client_ip.set(client_address(request))
     token = request.path_params["token"]
     try:
