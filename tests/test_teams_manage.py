@@ -117,12 +117,19 @@ async def test_rename_and_delete_on_the_team_pages_with_confirmation(app):
     assert not await Space.filter(team_id=team["id"]).exists()
 
 
+def fsck_problems(app) -> list[str]:
+    """What `schoolcloud fsck` reports besides the object count."""
+    report = app.cli("fsck", check=False).stdout.splitlines()
+    return [line for line in report if not line.startswith("objects in store:")]
+
+
 @pytest.mark.postgres
 async def test_deleting_a_team_and_uploading_into_it_at_once_always_ends_consistent(app):
     import asyncio
 
     teacher = await make_member(await make_school(), Role.TEACHER)
     store = LocalStore(app.var_dir / "objects")
+    known_problems = fsck_problems(app)
     async with api_client(app.base_url, teacher) as http:
         for round_ in range(12):
             team = (await http.post("/api/v1/files/teams", json={"name": f"Team {round_}"})).json()
@@ -158,5 +165,5 @@ async def test_deleting_a_team_and_uploading_into_it_at_once_always_ends_consist
                 version = await FileVersion.get(node_id=node.id)
                 assert new_objects == {version.object_key}
                 assert (await Space.get(id=team["space_id"])).used_bytes == node.size == 19
-    check = app.cli("fsck", check=False)
-    assert check.returncode == 0, check.stdout + check.stderr
+    # fsck finds nothing new (the shared test server may hold other tests' deliberate damage)
+    assert fsck_problems(app) == known_problems
