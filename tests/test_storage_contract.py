@@ -26,8 +26,10 @@ from storage import (
     hash_object,
     new_key,
 )
+from storage.encrypted import EncryptedStore, StaticKeyring
 from storage.local import LocalStore
 from storage.s3 import DEFAULT_PART_SIZE, S3Store
+
 # The session fixture `seaweedfs`, registered as a plugin so that all modules share one server.
 pytest_plugins = ["tests.support.seaweedfs"]
 
@@ -43,6 +45,8 @@ async def chunks_of(data: bytes, size: int = HTTP_CHUNK) -> AsyncIterator[bytes]
 
 async def leftovers(store: ObjectStore) -> list:
     """Temporary data a failed write could have left: temp files or incomplete uploads."""
+    if isinstance(store, EncryptedStore):
+        store = store.inner
     if isinstance(store, LocalStore):
         return sorted(path.name for path in store.temp_dir.iterdir())
     assert isinstance(store, S3Store)
@@ -60,9 +64,9 @@ async def assert_absent(store: ObjectStore, key: str) -> None:
     assert key not in await keys(store)
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "s3", "local-encrypted", "s3-encrypted"])
 async def store(request, tmp_path) -> AsyncIterator[ObjectStore]:
-    if request.param == "local":
+    if request.param.startswith("local"):
         backend: ObjectStore = LocalStore(tmp_path / "objects")
     else:
         # Looked up lazily, so that `-k local` runs never start SeaweedFS.
@@ -72,9 +76,12 @@ async def store(request, tmp_path) -> AsyncIterator[ObjectStore]:
         )
         await backend.ensure_bucket()
         assert await keys(backend) == [], "the bucket must start empty"
+    store = backend
+    if request.param.endswith("-encrypted"):  # the same contract through the encrypting wrapper
+        store = EncryptedStore(backend, StaticKeyring({7: os.urandom(32)}))
     try:
-        yield backend
-        await backend.close()  # waits for background cleanups
+        yield store
+        await store.close()  # waits for background cleanups
         assert await leftovers(backend) == []
     finally:
         if isinstance(backend, S3Store):  # one bucket for the session: empty it for the next test
