@@ -3,6 +3,7 @@ on the local and the S3 backend, each beside a baseline measured in the same run
 
     .venv/bin/python bench/transfer.py                  # 1 GiB + 2,000 x 16 KiB, both backends
     .venv/bin/python bench/transfer.py --size-mb 256 --files 500 --backends local
+    .venv/bin/python bench/transfer.py --encrypted      # the same with encryption at rest on
 
 The server runs with one process per core (SCHOOLCLOUD_WORKERS, as an operator would start it on this
 machine); the clients are curl (16 parallel transfers for the small files), so that the client's own
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import io
 import json
 import os
@@ -281,9 +283,13 @@ async def main() -> int:
     parser.add_argument("--backends", default="local,s3")
     parser.add_argument("--workers", type=int, default=os.cpu_count(),
                         help="server processes (SCHOOLCLOUD_WORKERS; default: one per core)")
+    parser.add_argument("--encrypted", action="store_true", help="encryption at rest on (SCHOOLCLOUD_ENCRYPTION_KEY)")
     args = parser.parse_args()
+    if args.encrypted:  # BIG_QUOTA goes into both servers' environment
+        BIG_QUOTA["SCHOOLCLOUD_ENCRYPTION_KEY"] = base64.b64encode(os.urandom(32)).decode()
     output: list[str] = [f"large file {args.size_mb} MiB, {args.files} small files of 16 KiB, "
-                         f"{CLIENTS} concurrent clients (curl), {args.workers} server processes, {os.cpu_count()} cores"]
+                         f"{CLIENTS} concurrent clients (curl), {args.workers} server processes, {os.cpu_count()} cores"
+                         + (", encryption at rest on" if args.encrypted else "")]
     with tempfile.TemporaryDirectory(dir=ROOT / "var" if (ROOT / "var").exists() else None) as tmp:
         workdir = Path(tmp)
         big, small_dir = make_data(workdir, args.size_mb, args.files)

@@ -134,7 +134,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             job_wakeups = wakeup.create(app.state.redis, settings.redis_prefix + "wakeup:jobs")
             async with RegisterTortoise(app, config=tortoise_config(settings)):
                 from schoolcloud import jobs
+                from schoolcloud.files.context import check_encryption
                 from schoolcloud.files.previews import start_worker, stop_worker
+
+                await check_encryption(settings)  # a wrong or missing master key stops the start
 
                 previews = await start_worker(app.state.files)  # thumbnails, in the background
                 job_runner = await jobs.start(jobs.Context(app.state.files, settings), job_wakeups)

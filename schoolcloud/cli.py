@@ -118,12 +118,56 @@ async def fsck(settings: Settings, repair: bool, grace_minutes: int | None, forc
     return 0 if report.clean or (report.repaired and not report.refused) else 1
 
 
+async def encryption(settings: Settings, action: str) -> int:
+    from cryptography.exceptions import InvalidTag
+
+    from schoolcloud.config import PREFIX, parse_master_key
+    from schoolcloud.files import encryption as maintenance
+    from schoolcloud.files.context import open_context
+
+    variable = PREFIX + "ENCRYPTION_KEY"
+    if settings.encryption_key is None:
+        print(f"{variable} is not set: encryption at rest is off", file=sys.stderr)
+        return 2
+    if action == "rotate-master-key":
+        # The old key comes on stdin, so it appears in no process list or shell history.
+        line = sys.stdin.readline().strip()
+        try:
+            old = parse_master_key("the old master key (standard input)", line)
+        except ConfigError as exc:
+            print(f"configuration error: {exc}", file=sys.stderr)
+            return 2
+        try:
+            count = await _with_db(settings, lambda: maintenance.rotate_master_key(old, settings.encryption_key))
+        except InvalidTag:
+            print("the old master key does not unwrap the data keys; nothing was changed", file=sys.stderr)
+            return 1
+        print(f"{count} data keys re-wrapped with the new {variable}; restart every app instance with it")
+        return 0
+
+    async def work():
+        async with open_context(settings) as ctx:
+            if action == "status":
+                encrypted, plain = await maintenance.count(ctx)
+                print(f"file versions: {encrypted} encrypted, {plain} not encrypted")
+                return 0
+            done = await maintenance.encrypt_existing(ctx)
+            print(f"encrypted now: {done.encrypted}, already encrypted: {done.already}, "
+                  f"object missing: {done.missing}, changed meanwhile: {done.changed}")
+            return 0
+
+    return await _with_db(settings, work)
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 
     if settings.base_url.startswith("http://") and settings.embedded_idp:
         # Authlib refuses plain-HTTP OAuth unless told; only acceptable on a loopback development setup.
         os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+    from schoolcloud.files.context import check_encryption
+
+    asyncio.run(_with_db(settings, lambda: check_encryption(settings)))  # a clear error before uvicorn starts
     print(f"schoolcloud is running at {settings.base_url}/", flush=True)
     uvicorn.run("schoolcloud.asgi:app", host=settings.host, port=settings.port, log_level=settings.log_level,
                 workers=settings.workers, proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies, server_header=False)
@@ -148,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     retention.add_argument("action", choices=["apply"])
     retention.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
     retention.add_argument("--school", type=int, default=None, help="only the school with this id")
+    crypt = sub.add_parser("encryption", help="encryption at rest: status, encrypt existing files, new master key")
+    crypt.add_argument("action", choices=["status", "encrypt-existing", "rotate-master-key"],
+                       help="rotate-master-key reads the old key from standard input and re-wraps the data "
+                            "keys with the one in SCHOOLCLOUD_ENCRYPTION_KEY")
     audit = sub.add_parser("audit", help="audit trail tools")
     audit.add_argument("action", choices=["verify"])
     args = parser.parse_args(argv)
@@ -162,6 +210,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
 
+    try:
+        return _run(args, settings)
+    except ConfigError as exc:  # e.g. found at start-up: a master key that does not fit the database
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         asyncio.run(migrate(settings))
     elif args.command == "bootstrap":
@@ -187,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(purge_trash(settings))
     elif args.command == "fsck":
         return asyncio.run(fsck(settings, args.repair, args.grace_minutes, args.force))
+    elif args.command == "encryption":
+        return asyncio.run(encryption(settings, args.action))
     return 0
 
 

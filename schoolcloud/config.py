@@ -24,7 +24,7 @@ class Variable:
     name: str
     default: str | None
     help: str
-    kind: str = "str"  # str | int | bool | url | choice | path
+    kind: str = "str"  # str | int | bool | url | choice | path | secret (a base64 key)
     choices: tuple[str, ...] = ()
 
 
@@ -54,6 +54,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("S3_SECRET_KEY", "", "S3 secret key (with STORAGE=s3)."),
     Variable("S3_REGION", "", "S3 region, e.g. `eu-central-1` (optional)."),
     Variable("S3_SECURE", "true", "Use HTTPS to reach S3.", "bool"),
+    Variable("ENCRYPTION_KEY", "", "Master key of encryption at rest for file content: base64 of 32 random "
+             "bytes (`openssl rand -base64 32`); empty means new files are stored unencrypted. Keep it safe: "
+             "without it no encrypted file can be read (see schoolcloud/files/README.md).", "secret"),
     Variable("MAX_UPLOAD_MB", "2048", "Largest file one upload may bring, in MB (MiB).", "int"),
     Variable("QUOTA_PUPIL_MB", "1024", "Storage of a pupil's personal space, in MB (MiB).", "int"),
     Variable("QUOTA_TEACHER_MB", "10240", "Storage of the personal space of teachers and staff, in MB (MiB).",
@@ -85,6 +88,19 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("BOOTSTRAP_SCHOOL", "Demo-Schule", "Name of the school created on first start."),
     Variable("LOG_LEVEL", "info", "Log level.", "choice", ("debug", "info", "warning", "error")),
 )
+
+
+def parse_master_key(env_name: str, raw: str) -> bytes:
+    import base64
+    import binascii
+
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise ConfigError(f"{env_name} must be base64 of exactly 32 bytes (e.g. from `openssl rand -base64 32`)")
+    return key
 
 
 def _is_loopback(url: str) -> bool:
@@ -121,6 +137,8 @@ def _parse(var: Variable, raw: str):
         return raw
     if var.kind == "path":
         return Path(raw) if raw else None
+    if var.kind == "secret":
+        return parse_master_key(env_name, raw.strip()) if raw.strip() else None
     return raw
 
 
@@ -144,6 +162,7 @@ class Settings:
     s3_secret_key: str
     s3_region: str
     s3_secure: bool
+    encryption_key: bytes | None = field(repr=False)  # the master key; never in logs or tracebacks
     max_upload_mb: int
     quota_pupil_mb: int
     quota_teacher_mb: int

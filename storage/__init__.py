@@ -2,7 +2,8 @@
 
 This package knows nothing of the web app (it never imports ``schoolcloud``); the app passes plain
 parameters to ``create_store``. Backends are imported lazily by the factory, or directly from
-``storage.local`` / ``storage.s3``.
+``storage.local`` / ``storage.s3``. ``storage.encrypted.EncryptedStore`` wraps either backend with
+encryption at rest (chunked AES-256-GCM; the caller supplies the keyring).
 """
 
 from storage.base import (

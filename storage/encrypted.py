@@ -56,7 +56,7 @@ CHUNK = 64 * 1024  # plaintext per chunk: small enough that a range wastes littl
 TAG = 16
 SEALED = CHUNK + TAG
 HEADER = struct.Struct(">8sBI16s7s")  # magic, version, key id, salt, nonce prefix
-_INFO = b"schoolcloud object key v1"
+_INFO = b"storage.encrypted object key, format 1"
 _LIST_PEEKS = 16  # headers read at once while listing
 
 

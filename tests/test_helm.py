@@ -32,7 +32,7 @@ RELEASE = "sc"
 
 DECLARED = {PREFIX + v.name for v in VARIABLES}
 SECRET_VARIABLES = {PREFIX + n for n in ("DATABASE_URL", "SECRET_KEY", "S3_ACCESS_KEY", "S3_SECRET_KEY",
-                                         "OIDC_CLIENT_SECRET", "REDIS_URL")}
+                                         "OIDC_CLIENT_SECRET", "REDIS_URL", "ENCRYPTION_KEY")}
 # Production values, but every secret given as a plain value, so the chart creates its Secret.
 PLAIN_SECRETS = {
     "database": {"existingSecret": "", "url": "postgres://schoolcloud:Pg-Pa55@pg.fra.example.org:5432/schoolcloud"},
@@ -40,9 +40,10 @@ PLAIN_SECRETS = {
     "s3": {"existingSecret": "", "accessKey": "Access-Key-4711", "secretKey": "S3-Secret-Key-0815"},
     "oidc": {"existingSecret": "", "clientSecret": "Oidc-Client-Secret-42"},
     "redis": {"existingSecret": "", "url": "redis://:Redis-Pa55@redis.schoolcloud:6379/0"},
+    "encryption": {"existingSecret": "", "key": "RW5jcnlwdGlvbi1NYXN0ZXIta2V5LTMyLWJ5dGVzISE="},
 }
 SECRET_VALUES = ["Pg-Pa55", "Secret-Key-0123456789", "Access-Key-4711", "S3-Secret-Key-0815", "Oidc-Client-Secret-42",
-                 "Redis-Pa55"]
+                 "Redis-Pa55", "RW5jcnlwdGlvbi1NYXN0ZXIta2V5LTMyLWJ5dGVzISE="]
 
 
 @pytest.fixture(scope="session")
@@ -264,6 +265,7 @@ def test_existing_secrets_are_referenced_not_copied(rendered, name):
         PREFIX + "S3_SECRET_KEY": {"name": "schoolcloud-s3", "key": "secret-key"},
         PREFIX + "OIDC_CLIENT_SECRET": {"name": "schoolcloud-oidc", "key": "client-secret"},
         PREFIX + "REDIS_URL": {"name": "schoolcloud-redis", "key": "redis-url"},
+        PREFIX + "ENCRYPTION_KEY": {"name": "schoolcloud-encryption", "key": "encryption-key"},
     }
 
 

@@ -88,6 +88,7 @@ a URL it rejects at start, naming what to set.
 - {env: SCHOOLCLOUD_S3_SECRET_KEY, value: {{ $v.s3.secretKey | toJson }}, secret: {{ $v.s3.existingSecret | toJson }}, key: {{ $v.s3.existingSecretKeys.secretKey | toJson }}}
 - {env: SCHOOLCLOUD_OIDC_CLIENT_SECRET, value: {{ $v.oidc.clientSecret | toJson }}, secret: {{ $v.oidc.existingSecret | toJson }}, key: {{ $v.oidc.existingSecretKey | toJson }}}
 - {env: SCHOOLCLOUD_REDIS_URL, value: {{ $v.redis.url | toJson }}, secret: {{ $v.redis.existingSecret | toJson }}, key: {{ $v.redis.existingSecretKey | toJson }}}
+- {env: SCHOOLCLOUD_ENCRYPTION_KEY, value: {{ $v.encryption.key | toJson }}, secret: {{ $v.encryption.existingSecret | toJson }}, key: {{ $v.encryption.existingSecretKey | toJson }}}
 {{- end }}
 
 {{/* stringData of the chart's Secret: the plain values not covered by an existing Secret. */}}

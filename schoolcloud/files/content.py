@@ -98,10 +98,11 @@ async def upload_limit(ctx: FilesContext, space: Space, *, quota: int | None = N
 
 
 async def put_bytes(ctx: FilesContext, chunks: AsyncIterator[bytes], limit: int, too_large: AppError,
-                    prefix: str = FILES_PREFIX) -> StoredObject:
+                    prefix: str = FILES_PREFIX, *, school_id: int) -> StoredObject:
+    """Store an upload under a fresh key; ``school_id`` picks the data key under encryption at rest."""
     key = new_key(prefix)
     try:
-        return await ctx.store.put(key, chunks, max_bytes=limit)
+        return await ctx.store_for(school_id).put(key, chunks, max_bytes=limit)
     except ObjectTooLarge:
         raise too_large from None
     except StorageError as exc:
@@ -197,7 +198,7 @@ async def upload(ctx: FilesContext, user: User, folder_id, name, chunks: AsyncIt
     limit, too_large = await upload_limit(ctx, space, quota=quota)
     if declared_size is not None and declared_size > limit:
         raise too_large
-    obj = await put_bytes(ctx, chunks, limit, too_large)
+    obj = await put_bytes(ctx, chunks, limit, too_large, school_id=space.school_id)
     node, created = await add_version(ctx, user, folder, name, obj, detect_content_type(name, content_type),
                                       on_conflict=on_conflict, space=space, quota=quota,
                                       name_free=chosen == name and existing is None)
@@ -220,7 +221,7 @@ async def replace_content(ctx: FilesContext, user: User, node_id, chunks: AsyncI
     limit, too_large = await upload_limit(ctx, node.space)
     if declared_size is not None and declared_size > limit:
         raise too_large
-    obj = await put_bytes(ctx, chunks, limit, too_large)
+    obj = await put_bytes(ctx, chunks, limit, too_large, school_id=node.space.school_id)
     folder = await Node.get(id=node.parent_id)
     kind = detect_content_type(node.name, content_type) if content_type else node.content_type
     updated, _ = await add_version(ctx, user, folder, node.name, obj, kind, node=node, expected_sha256=expected)
@@ -270,7 +271,7 @@ async def list_versions(user: User, node_id) -> tuple[Node, list[FileVersion]]:
 
 
 async def copy_object(ctx: FilesContext, key: str, limit: int | None = None,
-                      too_large: AppError | None = None) -> StoredObject:
+                      too_large: AppError | None = None, *, school_id: int) -> StoredObject:
     try:
         stream = await ctx.store.open(key)
     except ObjectNotFound:
@@ -279,7 +280,7 @@ async def copy_object(ctx: FilesContext, key: str, limit: int | None = None,
         raise errors.storage_unavailable() from exc
     async with stream:
         return await put_bytes(ctx, stream, limit if limit is not None else ctx.limits.max_upload_bytes,
-                               too_large or errors.quota_exceeded())
+                               too_large or errors.quota_exceeded(), school_id=school_id)
 
 
 async def restore_version(ctx: FilesContext, user: User, node_id, version_id) -> Node:
@@ -291,7 +292,7 @@ async def restore_version(ctx: FilesContext, user: User, node_id, version_id) ->
     limit, too_large = await upload_limit(ctx, node.space)
     if old.size > limit:
         raise too_large
-    obj = await copy_object(ctx, old.object_key, limit, too_large)
+    obj = await copy_object(ctx, old.object_key, limit, too_large, school_id=node.space.school_id)
     folder = await Node.get(id=node.parent_id)
     updated, _ = await add_version(ctx, user, folder, node.name, obj, old.content_type, node=node)
     await audit.record("files.version_restore", actor=user, school_id=node.space.school_id,
@@ -358,7 +359,8 @@ async def copy_tree(ctx: FilesContext, user: User, source: Node, target: Node, *
     try:
         for node in files:
             if node.id in current:
-                copies[node.id] = await copy_object(ctx, current[node.id].object_key, limit, too_large)
+                copies[node.id] = await copy_object(ctx, current[node.id].object_key, limit, too_large,
+                                                    school_id=target.space.school_id)
         space = await Space.get(id=target.space_id)
         quota = await space_quota(ctx, space)
 

@@ -15,6 +15,12 @@ from typing import TYPE_CHECKING
 
 from schoolcloud.config import Settings
 from storage import ObjectStore, create_store
+from storage.encrypted import EncryptedStore
+
+def school_scope(school_id: int) -> str:
+    """The keyring scope of a school's objects (see ``keyring.py``)."""
+    return f"school:{school_id}"
+
 
 if TYPE_CHECKING:
     from schoolcloud.wakeup import LocalWakeup
@@ -59,6 +65,13 @@ class FilesContext:
     # Tells the background workers (previews) that a new version is there; None: they find it by polling.
     wakeup: "LocalWakeup | None" = None
 
+    def store_for(self, school_id: int | None) -> ObjectStore:
+        """The store to write a school's objects with: under encryption at rest, one that uses that
+        school's data key (reading needs no school: an encrypted object names its key)."""
+        if isinstance(self.store, EncryptedStore) and school_id is not None:
+            return self.store.scoped(school_scope(school_id))
+        return self.store
+
     async def new_version_added(self) -> None:
         if self.wakeup is None:
             return
@@ -70,10 +83,17 @@ class FilesContext:
 
 def store_from_settings(settings: Settings) -> ObjectStore:
     if settings.storage == "s3":
-        return create_store("s3", endpoint=settings.s3_endpoint, access_key=settings.s3_access_key,
-                            secret_key=settings.s3_secret_key, bucket=settings.s3_bucket,
-                            region=settings.s3_region or None, secure=settings.s3_secure)
-    return create_store("local", root=settings.storage_path)
+        store = create_store("s3", endpoint=settings.s3_endpoint, access_key=settings.s3_access_key,
+                             secret_key=settings.s3_secret_key, bucket=settings.s3_bucket,
+                             region=settings.s3_region or None, secure=settings.s3_secure)
+    else:
+        store = create_store("local", root=settings.storage_path)
+    if settings.encryption_key is not None:
+        # Imported here: the keyring needs the models, which the settings module must not pull in.
+        from schoolcloud.files.keyring import SchoolKeyring
+
+        return EncryptedStore(store, SchoolKeyring(settings.encryption_key))
+    return store
 
 
 async def prepare_store(store: ObjectStore) -> None:
@@ -83,11 +103,19 @@ async def prepare_store(store: ObjectStore) -> None:
         await ensure_bucket()
 
 
+async def check_encryption(settings: Settings) -> None:
+    """Start-up check, once the database is up: the master key fits the stored data keys (ConfigError)."""
+    from schoolcloud.files.keyring import check_master_key
+
+    await check_master_key(settings.encryption_key)
+
+
 @contextlib.asynccontextmanager
 async def open_context(settings: Settings):
     """A FilesContext for the CLI: the store is closed (pending cleanups awaited) afterwards."""
     store = store_from_settings(settings)
     try:
+        await check_encryption(settings)
         await prepare_store(store)
         yield FilesContext(store, Limits.from_settings(settings))
     finally:

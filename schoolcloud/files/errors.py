@@ -84,6 +84,11 @@ def content_missing() -> AppError:
                     "your administrator.", status=500)
 
 
+def content_damaged() -> AppError:
+    return AppError("content_damaged", "The stored content of this file failed its integrity check and is not "
+                    "served. Please tell your administrator.", status=500)
+
+
 def storage_unavailable() -> AppError:
     return AppError("storage_unavailable", "The file storage cannot be reached right now. Please try again "
                     "later.", status=503)

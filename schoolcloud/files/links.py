@@ -284,7 +284,7 @@ async def drop_upload(ctx: FilesContext, link: PublicLink, name, chunks: AsyncIt
     limit, too_large = await upload_limit(ctx, space)
     if declared_size is not None and declared_size > limit:
         raise too_large
-    obj = await put_bytes(ctx, chunks, limit, too_large)
+    obj = await put_bytes(ctx, chunks, limit, too_large, school_id=space.school_id)
     node, _ = await add_version(ctx, None, folder, name, obj, detect_content_type(name, content_type),
                                 on_conflict=OnConflict.RENAME)
     await record_drop(link, node)

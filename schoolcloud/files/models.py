@@ -215,3 +215,17 @@ class Preview(Model):
     class Meta:
         table = "file_preview"
         indexes = (("status", "id"),)
+
+
+class DataKey(Model):
+    """A data key of encryption at rest (see ``keyring.py``): 32 random bytes, stored only wrapped by the
+    master key ``SCHOOLCLOUD_ENCRYPTION_KEY``. One per scope: ``school:<id>``, or ``instance`` for
+    objects written outside any school. The id is what an encrypted object's header names."""
+
+    id = fields.IntField(primary_key=True)
+    scope = fields.CharField(max_length=64, unique=True)
+    wrapped = fields.CharField(max_length=128, description="base64 of nonce + AES-GCM(master key, data key)")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "files_data_key"

@@ -11,6 +11,7 @@ connections or frames of ours (the viewer runs PDF scripts in its own process, n
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -24,6 +25,9 @@ from schoolcloud.files import errors
 from schoolcloud.files.models import FileVersion, Node
 from schoolcloud.files.serialize import etag
 from storage import ObjectNotFound, ObjectStore, StorageError
+from storage.encrypted import ObjectCorrupted
+
+log = logging.getLogger(__name__)
 
 INLINE_TYPES = frozenset({
     "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp",
@@ -128,6 +132,9 @@ async def file_response(request: Request, store: ObjectStore, node: Node, versio
         stream = await store.open(version.object_key, start, end)
     except ObjectNotFound:
         raise errors.content_missing() from None
+    except ObjectCorrupted as exc:
+        log.error("%s", exc)
+        raise errors.content_damaged() from exc
     except StorageError as exc:
         raise errors.storage_unavailable() from exc
     status = 206 if wanted is not None else 200
@@ -140,8 +147,12 @@ async def file_response(request: Request, store: ObjectStore, node: Node, versio
 
     async def body():
         async with stream:
-            async for chunk in stream:
-                yield chunk
+            try:
+                async for chunk in stream:
+                    yield chunk
+            except ObjectCorrupted as exc:  # past the headers: the client gets a cut-off response
+                log.error("%s", exc)
+                raise
 
     return StreamingResponse(body(), status_code=status, headers=headers, media_type=kind)
 

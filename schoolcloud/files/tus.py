@@ -130,7 +130,7 @@ async def append(ctx: FilesContext, user: User | Uploader, upload_id: str, offse
     if remaining > 0:
         key = new_key(TUS_PREFIX)
         try:
-            part = await ctx.store.put(key, chunks, max_bytes=remaining)
+            part = await ctx.store_for(upload.school_id).put(key, chunks, max_bytes=remaining)
         except ObjectTooLarge:
             raise errors.tus_too_much() from None
         except StorageError as exc:
@@ -193,7 +193,7 @@ async def finish(ctx: FilesContext, user: User | Uploader, upload: TusUpload) ->
     else:
         key = new_key(FILES_PREFIX)
         try:
-            obj = await ctx.store.put(key, _joined(ctx, parts), max_bytes=upload.total_size)
+            obj = await ctx.store_for(upload.school_id).put(key, _joined(ctx, parts), max_bytes=upload.total_size)
         except StorageError as exc:
             if await TusUpload.filter(id=upload.id, completed_at__not_isnull=True).exists():
                 return  # another instance finished it and removed the parts meanwhile

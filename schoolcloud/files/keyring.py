@@ -1,0 +1,99 @@
+"""The data keys of encryption at rest: one per school, generated on first use, stored in the database
+wrapped (AES-256-GCM) by the master key from ``SCHOOLCLOUD_ENCRYPTION_KEY``.
+
+``storage.encrypted.EncryptedStore`` does the file encryption; this module is its keyring. A wrapped key
+is bound to its scope (the scope is the AES-GCM associated data), so swapping rows between schools in
+the database makes them fail to unwrap instead of mixing keys up. Unwrapped keys are cached in the
+process: a key never changes once its row exists (rotating the master key re-wraps rows, same keys).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from tortoise.exceptions import IntegrityError
+
+from schoolcloud.config import PREFIX, ConfigError
+from schoolcloud.files.models import DataKey
+from storage.encrypted import Keyring, KeyUnavailable
+
+VARIABLE = PREFIX + "ENCRYPTION_KEY"
+INSTANCE_SCOPE = "instance"
+
+
+def wrap(master: bytes, scope: str, data_key: bytes) -> str:
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + AESGCM(master).encrypt(nonce, data_key, _aad(scope))).decode()
+
+
+def unwrap(master: bytes, scope: str, wrapped: str) -> bytes:
+    """Raises ``InvalidTag`` when ``master`` is not the key the row was wrapped with."""
+    raw = base64.b64decode(wrapped)
+    return AESGCM(master).decrypt(raw[:12], raw[12:], _aad(scope))
+
+
+def _aad(scope: str) -> bytes:
+    return b"schoolcloud data key|" + scope.encode()
+
+
+class SchoolKeyring(Keyring):
+    def __init__(self, master: bytes):
+        self._master = master
+        self._by_id: dict[int, bytes] = {}
+        self._by_scope: dict[str, tuple[int, bytes]] = {}
+        self._lock = asyncio.Lock()  # one first-use key creation at a time in this process
+
+    def _unwrap(self, row: DataKey) -> bytes:
+        try:
+            key = unwrap(self._master, row.scope, row.wrapped)
+        except InvalidTag:
+            raise KeyUnavailable(f"data key {row.id} does not unwrap: {VARIABLE} is not the master key "
+                                 "it was wrapped with") from None
+        self._by_id[row.id] = key
+        return key
+
+    async def write_key(self, scope: str | None) -> tuple[int, bytes]:
+        scope = scope or INSTANCE_SCOPE
+        cached = self._by_scope.get(scope)
+        if cached is not None:
+            return cached
+        async with self._lock:
+            row = await DataKey.get_or_none(scope=scope)
+            if row is None:
+                try:
+                    row = await DataKey.create(scope=scope, wrapped=wrap(self._master, scope, os.urandom(32)))
+                except IntegrityError:  # another instance created it at the same moment
+                    row = await DataKey.get(scope=scope)
+            self._by_scope[scope] = (row.id, self._unwrap(row))
+            return self._by_scope[scope]
+
+    async def read_key(self, key_id: int) -> bytes:
+        key = self._by_id.get(key_id)
+        if key is not None:
+            return key
+        row = await DataKey.get_or_none(id=key_id)
+        if row is None:
+            raise KeyUnavailable(f"no data key with id {key_id} in the database")
+        return self._unwrap(row)
+
+
+async def check_master_key(master: bytes | None) -> None:
+    """At start-up: refuse a master key that does not unwrap the stored data keys, and a missing one
+    when encrypted files exist (their keys are in the database). Raises ``ConfigError``."""
+    first = await DataKey.all().order_by("id").first()
+    if first is None:
+        return
+    if master is None:
+        count = await DataKey.all().count()
+        raise ConfigError(f"{VARIABLE} is not set, but files are encrypted ({count} data keys in the database): "
+                          "set it to the master key they were written with")
+    try:
+        unwrap(master, first.scope, first.wrapped)
+    except InvalidTag:
+        raise ConfigError(f"{VARIABLE} is not the master key the data keys were wrapped with (data key "
+                          f"{first.id} does not unwrap); to change the master key use `schoolcloud encryption "
+                          "rotate-master-key`") from None
