@@ -159,15 +159,20 @@ async def encryption(settings: Settings, action: str) -> int:
     return await _with_db(settings, work)
 
 
+async def check_start(settings: Settings) -> None:
+    """What would stop the app's start-up, as a clear message before uvicorn starts (a wrong or missing
+    master key raises ConfigError)."""
+    from schoolcloud.files.context import check_encryption
+
+    await _with_db(settings, lambda: check_encryption(settings))
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 
     if settings.base_url.startswith("http://") and settings.embedded_idp:
         # Authlib refuses plain-HTTP OAuth unless told; only acceptable on a loopback development setup.
         os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
-    from schoolcloud.files.context import check_encryption
-
-    asyncio.run(_with_db(settings, lambda: check_encryption(settings)))  # a clear error before uvicorn starts
     print(f"schoolcloud is running at {settings.base_url}/", flush=True)
     uvicorn.run("schoolcloud.asgi:app", host=settings.host, port=settings.port, log_level=settings.log_level,
                 workers=settings.workers, proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies, server_header=False)
@@ -223,10 +228,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     elif args.command == "bootstrap":
         asyncio.run(bootstrap(settings))
     elif args.command == "serve":
+        asyncio.run(check_start(settings))
         serve(settings)
     elif args.command == "run":
         asyncio.run(migrate(settings))
         asyncio.run(bootstrap(settings))
+        asyncio.run(check_start(settings))
         serve(settings)
     elif args.command == "check-migrations":
         pending = asyncio.run(pending_model_changes(settings))

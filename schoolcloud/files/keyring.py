@@ -15,7 +15,7 @@ import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import IntegrityError, OperationalError
 
 from schoolcloud.config import PREFIX, ConfigError
 from schoolcloud.files.models import DataKey
@@ -84,7 +84,10 @@ class SchoolKeyring(Keyring):
 async def check_master_key(master: bytes | None) -> None:
     """At start-up: refuse a master key that does not unwrap the stored data keys, and a missing one
     when encrypted files exist (their keys are in the database). Raises ``ConfigError``."""
-    first = await DataKey.all().order_by("id").first()
+    try:
+        first = await DataKey.all().order_by("id").first()
+    except OperationalError:  # not migrated yet: no data key can exist
+        return
     if first is None:
         return
     if master is None:
