@@ -39,17 +39,20 @@ async def test_the_document_follows_the_configuration(app):
     login = values(local, "access", "en")["Login service"]
     assert login.startswith(f"embedded ({app.base_url}/idp)")
     assert values(local, "retention")["Papierkorb"] == "30 Tage"
+    assert values(local, "storage")["Verschlüsselung der Dateiinhalte im Speicher (at rest)"] == "nicht eingeschaltet"
 
     changed = await records.build(school, settings_of(
         app, STORAGE="s3", S3_ENDPOINT="s3.rechenzentrum.example:9000", S3_BUCKET="schule-dateien",
         S3_REGION="de-fra-1", S3_ACCESS_KEY="records-access-key", S3_SECRET_KEY="records-secret-key", S3_SECURE="false",
         OIDC_ISSUER="https://login.example.org/realms/schulen", OIDC_CLIENT_SECRET="records-client-secret",
-        TRASH_DAYS="12", SESSION_IDLE_MINUTES="25", REDIS_URL="redis://cache.example:6380/0"))
+        TRASH_DAYS="12", SESSION_IDLE_MINUTES="25", REDIS_URL="redis://cache.example:6380/0",
+        ENCRYPTION_KEY="cmVjb3Jkcy1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmc="))
     storage = values(changed, "storage", "en")
     assert storage["File content"] == "S3 object storage"
     assert (storage["S3 endpoint"], storage["Region"], storage["Bucket"]) == \
         ("s3.rechenzentrum.example:9000", "de-fra-1", "schule-dateien")
     assert storage["Connection to the store encrypted (HTTPS)"] == "no"
+    assert storage["Encryption of file content at rest"].startswith("enabled: AES-256-GCM")
     access = values(changed, "access", "en")
     assert access["Login service"].startswith("external: https://login.example.org/realms/schulen")
     assert access["Session ends when idle for"] == "25 minutes"
@@ -59,7 +62,8 @@ async def test_the_document_follows_the_configuration(app):
     assert "cache.example:6380" in values(changed, "logging", "en")["Redis"]
     # No secret of the configuration reaches the document.
     flat = repr([values(changed, sub.id, "en") for part in changed.parts for sub in part.parts])
-    for secret in ("records-access-key", "records-secret-key", "records-client-secret", settings_of(app).secret_key):
+    for secret in ("records-access-key", "records-secret-key", "records-client-secret", settings_of(app).secret_key,
+                   "cmVjb3Jkcy1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmc="):
         assert secret not in flat
 
     # The PDF, read back: the changed values are in it, German first.

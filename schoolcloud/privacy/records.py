@@ -311,7 +311,11 @@ async def _measures(school: School, settings: Settings) -> Part:
     store = Part("storage", L("Speicherung", "Storage"))
     store.rows = [*_storage(settings), (L("Datenbank", "Database"), _database(settings))]
     store.row(L("Verschlüsselung der Dateiinhalte im Speicher (at rest)", "Encryption of file content at rest"),
-              L("nicht eingeschaltet", "not enabled"))
+              L("eingeschaltet: AES-256-GCM in Blöcken, ein Schlüssel je Schule, verschlüsselt mit dem "
+                "Hauptschlüssel aus der Umgebung der Anwendung (SCHOOLCLOUD_ENCRYPTION_KEY)",
+                "enabled: AES-256-GCM in chunks, one key per school, wrapped by the master key from the app's "
+                "environment (SCHOOLCLOUD_ENCRYPTION_KEY)")
+              if settings.encryption_key is not None else L("nicht eingeschaltet", "not enabled"))
     store.row(L("Datensicherung", "Backups"),
               L("Aufgabe des Betreibers: Datenbank und Objektspeicher gemeinsam sichern; schoolcloud selbst legt "
                 "keine Sicherungen an", "the operator's task: back up the database and the object store together; "
