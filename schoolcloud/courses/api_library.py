@@ -13,6 +13,7 @@ from schoolcloud.courses.models import LibraryEntry
 from schoolcloud.files import errors, tree
 from schoolcloud.files.api import caller, files_context
 from schoolcloud.files.serialize import node_json
+from schoolcloud.privacy.pseudonyms import person_name
 
 
 def entry_json(entry: LibraryEntry, keywords: list[str] | None = None) -> dict:
@@ -20,7 +21,8 @@ def entry_json(entry: LibraryEntry, keywords: list[str] | None = None) -> dict:
             "subject": entry.subject, "grade_from": entry.grade_from, "grade_to": entry.grade_to,
             "licence": entry.licence, "lesson_id": entry.lesson_id, "node_id": entry.node_id,
             "published_at": entry.published_at.isoformat() if entry.published_at else None,
-            "published_by": entry.published_by.display_name if entry.published_by_id and entry.published_by else None}
+            "published_by": person_name(entry.published_by if entry.published_by_id else None,
+                                        entry.published_by_pseudonym) or None}
     body["keywords"] = keywords if keywords is not None else [k.keyword for k in entry.keywords]
     body["file_url"] = f"/library/{entry.id}/file" if entry.node_id else None
     return body

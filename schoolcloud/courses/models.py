@@ -38,6 +38,8 @@ class Lesson(Model):
     shared = fields.BooleanField(default=False)
     created_by = fields.ForeignKeyField("models.User", related_name="created_lessons", null=True,
                                         on_delete=fields.SET_NULL)
+    # Erasure (Art. 17): the pseudonym of the deleted author (privacy/pseudonyms.py), shown instead of a name.
+    created_by_pseudonym = fields.CharField(max_length=8, default="", db_default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -95,6 +97,8 @@ class LibraryEntry(Model):
     licence = fields.CharField(max_length=16)
     published_by = fields.ForeignKeyField("models.User", related_name="library_entries", null=True,
                                           on_delete=fields.SET_NULL)
+    # Erasure (Art. 17): the pseudonym of the deleted publisher (privacy/pseudonyms.py), shown instead of a name.
+    published_by_pseudonym = fields.CharField(max_length=8, default="", db_default="")
     published_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

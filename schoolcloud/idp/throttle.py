@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from tortoise import connections
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 
 from schoolcloud import rows
 from schoolcloud.idp.models import LoginThrottle
@@ -177,6 +177,14 @@ class DatabaseThrottle(Throttle):
             f'INSERT INTO {LoginThrottle._meta.db_table} ("key", failures, window_start) VALUES (?, 0, ?) '
             'ON CONFLICT ("key") DO UPDATE SET window_start = excluded.window_start',
             key, rows.db_value(LoginThrottle, "window_start", now))
+
+
+async def forget_account(username: str) -> int:
+    """Erasure of an account: delete the counters and known pairs in the database whose keys hold its
+    login name (Redis keys expire by themselves)."""
+    part = _key_part(username)
+    return await LoginThrottle.filter(Q(key=f"account:{part}") | Q(key__startswith=f"pair:{part}:") |
+                                      Q(key__startswith=f"known:{part}:")).delete()
 
 
 def create(redis=None, prefix: str = "") -> Throttle:

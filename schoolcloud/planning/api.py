@@ -12,6 +12,7 @@ from starlette.routing import Route
 from schoolcloud.accounts.api_common import caller, ok
 from schoolcloud.api.common import json_body
 from schoolcloud.planning import serialize, services_editors, services_plans, services_status
+from schoolcloud.privacy.pseudonyms import person_name
 
 
 def _pid(request: Request):
@@ -111,7 +112,7 @@ async def plan_revision(request: Request) -> JSONResponse:
     user = await caller(request)
     found = await services_plans.revision(user, _pid(request), request.path_params["number"])
     return ok({"number": found.number, "title": found.title, "created_at": found.created_at.isoformat(),
-               "author": found.author.display_name if found.author else "",
+               "author": person_name(found.author, found.author_pseudonym),
                "plan": services_plans.content_of(found)})
 
 

@@ -86,6 +86,8 @@ class PlanRevision(Model):
     number = fields.IntField()
     author = fields.ForeignKeyField("models.User", related_name="plan_revisions", null=True,
                                     on_delete=fields.SET_NULL)
+    # Erasure (Art. 17): the pseudonym of the deleted author (privacy/pseudonyms.py), shown instead of a name.
+    author_pseudonym = fields.CharField(max_length=8, default="", db_default="")
     title = fields.CharField(max_length=200)
     content = fields.TextField()
     note = fields.CharField(max_length=32, default="save", description="save, create, import")
@@ -120,6 +122,8 @@ class PlanStatusChange(Model):
     to_status = fields.CharField(max_length=16)
     actor = fields.ForeignKeyField("models.User", related_name="plan_status_changes", null=True,
                                    on_delete=fields.SET_NULL)
+    # Erasure (Art. 17): the pseudonym of the deleted actor (privacy/pseudonyms.py), shown instead of a name.
+    actor_pseudonym = fields.CharField(max_length=8, default="", db_default="")
     comment = fields.TextField(default="")
     revision = fields.IntField(description="the plan revision the step was taken on")
     created_at = fields.DatetimeField(auto_now_add=True)

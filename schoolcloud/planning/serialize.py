@@ -6,6 +6,7 @@ from plans import serialize
 from schoolcloud.planning import domain, figures
 from schoolcloud.planning.models import PlanDocument, PlanStatusChange
 from schoolcloud.planning.services_status import STATUS_LABELS, allowed
+from schoolcloud.privacy.pseudonyms import person_name
 from schoolcloud.web.i18n import gettext_ as _
 
 
@@ -40,7 +41,7 @@ def domain_editable(plan: PlanDocument, access: str) -> bool:
 def status_change(change: PlanStatusChange) -> dict:
     return {"from": change.from_status, "to": change.to_status, "comment": change.comment,
             "revision": change.revision, "created_at": change.created_at.isoformat(),
-            "actor": change.actor.display_name if change.actor else ""}
+            "actor": person_name(change.actor, change.actor_pseudonym)}
 
 
 def revision_row(row: dict) -> dict:

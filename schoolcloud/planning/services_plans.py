@@ -21,6 +21,7 @@ from plans import serialize
 from schoolcloud.planning import diff, domain
 from schoolcloud.planning.lookup import whole_number
 from schoolcloud.planning.models import PlanDocument, PlanRevision, PlanStatus
+from schoolcloud.privacy.pseudonyms import former_member
 from schoolcloud.web.errors import AppError, NotFound
 from schoolcloud.web.i18n import N_
 
@@ -177,9 +178,9 @@ async def _conflict(current: PlanDocument, base: int) -> PlanConflict:
     if older is None or base > current.revision:
         raise AppError("base_revision_unknown", N_("The plan has no version %(number)d."), status=422,
                        field="base_revision", number=base)
-    authors = await PlanRevision.filter(plan_id=current.id, number__gt=base, author_id__isnull=False) \
-        .order_by("number").values_list("author__given_name", "author__family_name")
-    names = list(dict.fromkeys(f"{given} {family}".strip() for given, family in authors))
+    authors = await PlanRevision.filter(plan_id=current.id, number__gt=base).order_by("number") \
+        .values_list("author__given_name", "author__family_name", "author_pseudonym")
+    names = list(dict.fromkeys(filter(None, (_author(*row) for row in authors))))
     changes = diff.compare(content_of(older), content_of(current))
     return PlanConflict(base, current.revision, changes, names)
 
@@ -187,10 +188,16 @@ async def _conflict(current: PlanDocument, base: int) -> PlanConflict:
 async def revisions(actor: User, plan_id) -> list[dict]:
     plan, _access = await acl.plan_for(actor, plan_id, fields=("revision",))
     rows = await PlanRevision.filter(plan_id=plan.id).order_by("-number").values(
-        "number", "note", "title", "created_at", "author__given_name", "author__family_name")
+        "number", "note", "title", "created_at", "author__given_name", "author__family_name", "author_pseudonym")
     return [{"number": r["number"], "note": r["note"], "title": r["title"], "created_at": r["created_at"],
-             "author": f"{r['author__given_name'] or ''} {r['author__family_name'] or ''}".strip()}
+             "author": _author(r["author__given_name"], r["author__family_name"], r["author_pseudonym"])}
             for r in rows]
+
+
+def _author(given: str | None, family: str | None, pseudonym: str) -> str:
+    """A revision's author from joined columns: the name, or the pseudonym once the account is deleted."""
+    name = f"{given or ''} {family or ''}".strip()
+    return name or (former_member(pseudonym) if pseudonym else "")
 
 
 async def revision(actor: User, plan_id, number) -> PlanRevision:

@@ -4,9 +4,12 @@
 first: the personal space with every file, version and trash entry (rows first, then the objects, as
 everywhere in files/), the person's unfinished uploads (their part objects), the shares and public links
 they made. Sessions, memberships, consents, IdP grants and the row follow in delete_user. In content
-that stays (files they put into class, course and team spaces, lessons), the foreign keys to the
-person are set to NULL, so their name disappears there; the audit trail knows them only by their
-pseudonym (public id). One erasure per account runs at a time.
+that stays (files they put into class, course and team spaces, hand-ins, feedback, lessons), the
+foreign keys to the person are set to NULL, so their name disappears there; where such content shows
+its author (lessons, library entries, plan versions and status steps), a pseudonym ("Former member
+3f2a", pseudonyms.py) takes the name's place. The login throttle's counters keyed by the login name
+go too. The audit trail knows the person only by their public id; ``user.deleted`` also carries the
+pseudonym. One erasure per account runs at a time.
 """
 
 from __future__ import annotations
@@ -16,17 +19,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from schoolcloud.accounts.models import User
+from schoolcloud.courses.models import LibraryEntry, Lesson
 from schoolcloud.files.context import FilesContext
 from schoolcloud.files.models import Node, Space, SpaceKind, TusUpload
 from schoolcloud.files.sharing_models import PublicLink, Share
 from schoolcloud.files.trash import purge_subtree
 from schoolcloud.files.tus import terminate_upload
-from schoolcloud.privacy import locks
+from schoolcloud.idp.throttle import forget_account
+from schoolcloud.planning.models import PlanRevision, PlanStatusChange
+from schoolcloud.privacy import locks, pseudonyms
 from schoolcloud.privacy.models import AuditEvent
 from schoolcloud.web.errors import AppError
 from schoolcloud.web.i18n import N_
 
 LEASE = timedelta(hours=1)
+# Content others keep that names its author: (model, foreign key to the user). Each model has a
+# ``<key>_pseudonym`` column that takes the pseudonym before the key is set to NULL.
+AUTHORED = ((Lesson, "created_by"), (LibraryEntry, "published_by"), (PlanRevision, "author"),
+            (PlanStatusChange, "actor"))
 
 
 @dataclass
@@ -35,6 +45,7 @@ class Erased:
     uploads: int = 0
     shares: int = 0
     links: int = 0
+    pseudonym: str = ""
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -66,6 +77,8 @@ async def erase_data(ctx: FilesContext, user: User) -> Erased:
         result.uploads += 1
     result.shares = await Share.filter(created_by_id=user.id).delete()
     result.links = await PublicLink.filter(created_by_id=user.id).delete()
+    result.pseudonym = await pseudonymise(user)
+    await forget_account(user.username)
     space = await Space.get_or_none(owner_id=user.id, kind=SpaceKind.PERSONAL)
     if space is not None:
         root = await Node.get_or_none(space_id=space.id, parent_id=None)
@@ -73,3 +86,11 @@ async def erase_data(ctx: FilesContext, user: User) -> Erased:
             result.objects = await purge_subtree(ctx, root)
         await Space.filter(id=space.id).delete()
     return result
+
+
+async def pseudonymise(user: User) -> str:
+    """Give the person's authored content its pseudonym (one tag for all of it); the name goes with the row."""
+    tag = pseudonyms.new_tag()
+    for model, key in AUTHORED:
+        await model.filter(**{f"{key}_id": user.id}).update(**{f"{key}_pseudonym": tag})
+    return tag

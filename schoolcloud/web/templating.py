@@ -8,6 +8,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from schoolcloud.privacy.pseudonyms import person_name
 from schoolcloud.web.csrf import csrf_token
 from schoolcloud.web.i18n import LOCALES, current_locale, gettext_, ngettext_
 
@@ -22,6 +23,7 @@ env = jinja2.Environment(
     lstrip_blocks=True,
 )
 env.install_gettext_callables(gettext_, ngettext_, newstyle=True)
+env.globals["person_name"] = person_name
 
 
 def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
