@@ -270,7 +270,9 @@ async def _activities(school: School, settings: Settings) -> Part:
                                                         "(bei Minderjährigen nach den Altersregeln des Landes)",
                                                         "consent, Art. 6(1)(a) and Art. 8 GDPR (for minors by the "
                                                         "age rules of the Land)"))
-            .row(L("Funktion eingeschaltet", "Feature enabled"), YES)
+            .row(L("Funktion eingeschaltet", "Feature enabled"),
+                 L("ja; sie verarbeitet nur Daten von Personen mit gültiger Einwilligung",
+                   "yes; it processes only the data of people with a valid consent"))
             .row(L("Gesperrte Funktionen ohne Einwilligung", "Features blocked without consent"),
                  ", ".join(purpose.features))
             .row(L("Fassung des Einwilligungstextes", "Version of the consent text"), purpose.version)
@@ -320,7 +322,7 @@ async def _measures(school: School, settings: Settings) -> Part:
               L("Aufgabe des Betreibers: Datenbank und Objektspeicher gemeinsam sichern; schoolcloud selbst legt "
                 "keine Sicherungen an", "the operator's task: back up the database and the object store together; "
                 "schoolcloud itself makes no backups"))
-    https = settings.base_url.startswith("https://")
+    https = settings.secure_cookies  # the app's address is https://
     access = Part("access", L("Zugang und Übertragung", "Access and transmission"))
     if settings.embedded_idp:
         access.row(L("Anmeldedienst", "Login service"),
