@@ -40,18 +40,19 @@ async def text_columns_containing(needles: list[str]) -> list[str]:
         columns = [(t, c["name"]) for t in tables
                    for c in await conn.execute_query_dict(f'PRAGMA table_info("{t}")')
                    if "BLOB" not in (c["type"] or "").upper()]
-        query, mark = 'SELECT COUNT(*) AS n FROM "{t}" WHERE lower(CAST("{c}" AS TEXT)) LIKE ?', "?"
+        value, mark = 'lower(CAST("{c}" AS TEXT))', "?"
     else:
         columns = [(r["table_name"], r["column_name"]) for r in await conn.execute_query_dict(
             "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() "
             "AND data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')")]
-        query, mark = 'SELECT COUNT(*) AS n FROM "{t}" WHERE lower("{c}"::text) LIKE $1', "$1"
+        value, mark = 'lower("{c}"::text)', "${n}"
     assert len(columns) > 50, columns  # the scan sees the whole schema
     for table, column in columns:
-        for needle in needles:
-            rows = await conn.execute_query_dict(query.format(t=table, c=column), [f"%{needle.lower()}%"])
-            if rows[0]["n"]:
-                found.append(f"{table}.{column} holds {needle!r}")
+        hits = ", ".join(f"SUM(CASE WHEN {value.format(c=column)} LIKE {mark.format(n=i + 1)} THEN 1 ELSE 0 END) "
+                         f"AS hit{i}" for i in range(len(needles)))
+        row = (await conn.execute_query_dict(f'SELECT {hits} FROM "{table}"',
+                                             [f"%{needle.lower()}%" for needle in needles]))[0]
+        found += [f"{table}.{column} holds {needle!r}" for i, needle in enumerate(needles) if row[f"hit{i}"]]
     return found
 
 
