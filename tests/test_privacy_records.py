@@ -40,6 +40,7 @@ async def test_the_document_follows_the_configuration(app):
     assert login.startswith(f"embedded ({app.base_url}/idp)")
     assert values(local, "retention")["Papierkorb"] == "30 Tage"
     assert values(local, "storage")["Verschlüsselung der Dateiinhalte im Speicher (at rest)"] == "nicht eingeschaltet"
+    assert values(local, "retention")["Automatisch: Papierkorb leeren"] == "alle 24 Stunden (Hintergrundauftrag)"
 
     changed = await records.build(school, settings_of(
         app, STORAGE="s3", S3_ENDPOINT="s3.rechenzentrum.example:9000", S3_BUCKET="schule-dateien",

@@ -21,6 +21,7 @@ from schoolcloud.courses.models import LibraryEntry, Lesson
 from schoolcloud.files.models import Node, NodeKind, Space
 from schoolcloud.files.sharing_models import PublicLink, Share
 from schoolcloud.idp import throttle
+from schoolcloud.jobs import prune, registry
 from schoolcloud.planning.models import CarrierSchool, PlanDocument
 from schoolcloud.privacy import purposes
 from schoolcloud.privacy.models import AuditEvent, Consent
@@ -389,6 +390,15 @@ async def _measures(school: School, settings: Settings) -> Part:
                   L(f"{rules['links_days']} Tage nach Ablauf", f"{rules['links_days']} days after expiry"))
     retention.row(L("Gelesene Benachrichtigungen", "Read notifications"),
                   L(f"{rules['notifications_days']} Tage nach dem Lesen", f"{rules['notifications_days']} days after reading"))
+    registry.load()
+    for name, what in (("files.purge_trash", L("Papierkorb leeren", "Emptying the trash")),
+                       ("jobs.prune", L("Erledigte Hintergrundaufträge entfernen", "Removing finished jobs"))):
+        if name in registry.PERIODIC:
+            hours = int(registry.PERIODIC[name].interval.total_seconds() // 3600)
+            retention.row(L(f"Automatisch: {what.de}", f"Automatically: {what.en}"),
+                          L(f"alle {hours} Stunden (Hintergrundauftrag)", f"every {hours} hours (background job)"))
+    retention.row(L("Erledigte Hintergrundaufträge (z. B. Exporte)", "Finished background jobs (e.g. exports)"),
+                  L(f"{prune.KEEP.days} Tage", f"{prune.KEEP.days} days"))
     retention.row(L("Abgebrochene Uploads", "Unfinished uploads"),
                   L(f"{settings.upload_expiry_hours} Stunden", f"{settings.upload_expiry_hours} hours"))
     retention.row(L("Sitzungen", "Sessions"), L(f"höchstens {settings.session_max_hours} Stunden",
