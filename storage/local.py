@@ -42,9 +42,13 @@ log = logging.getLogger(__name__)
 
 TEMP_DIR = ".tmp"
 TEMP_SUFFIX = ".part"
-#: Small chunks (an HTTP body arrives in ~64 KiB pieces) are gathered up to this size before one
+#: Chunks (an HTTP body arrives in 64 to 256 KiB pieces) are gathered up to this size before one
 #: write, so a worker thread is asked once per MiB rather than once per chunk.
 DEFAULT_WRITE_BUFFER = 1024 * 1024
+#: How much written data may wait in the page cache before its writeback is started.
+WRITEBACK_STEP = 8 * 1024 * 1024
+_MAX_IOV = 1024  # writev's buffer limit on Linux (IOV_MAX)
+_ADVISE = hasattr(os, "posix_fadvise")  # not on macOS
 
 # What "this key is not there" looks like on a filesystem: the file, or a directory on the way to
 # it, is missing, or something else than a regular file is in its place.
@@ -79,44 +83,42 @@ class LocalStore(ObjectStore):
     ) -> StoredObject:
         target = self.path_for(key)
         digest = Digest(key, max_bytes)
-        temp = self.temp_dir / f"{uuid.uuid4().hex}{TEMP_SUFFIX}"
-        # Every step that touches the file runs as a task awaited through shield(): if we are
-        # cancelled meanwhile, the cleanup below can wait for the step to finish before closing
-        # and unlinking (never close a file a worker thread is still writing to).
-        step: asyncio.Future[Any] = asyncio.ensure_future(_open_exclusive(temp))
-        opening = step
+        temp = _TempFile(self.temp_dir / f"{uuid.uuid4().hex}{TEMP_SUFFIX}", digest)
+        loop = asyncio.get_running_loop()
+        # The event loop only receives and counts; a worker thread hashes and writes one batch
+        # while the next one arrives (at most two batches in memory). Each step runs as a future
+        # awaited through shield(): if we are cancelled meanwhile, the cleanup below waits for the
+        # step to finish before closing and unlinking (never close a file a thread still writes).
+        # The temp file is created while the first chunks arrive.
+        step: asyncio.Future[Any] = loop.run_in_executor(None, temp.open)
+        batch: list[bytes] = []
+        batched = 0
         try:
-            file = await asyncio.shield(step)
-            buffer = bytearray()
             async for chunk in chunks:
                 if not chunk:
                     continue
-                digest.feed(chunk)
-                if not buffer and len(chunk) >= self._write_buffer:
-                    data: bytes | bytearray = chunk  # big chunks go out as they are, uncopied
-                else:
-                    buffer += chunk
-                    if len(buffer) < self._write_buffer:
-                        continue
-                    data, buffer = buffer, bytearray()
-                step = asyncio.ensure_future(_write(file, data))
-                await asyncio.shield(step)
-            if buffer:
-                step = asyncio.ensure_future(_write(file, buffer))
-                await asyncio.shield(step)
-            step = asyncio.ensure_future(self._commit(file, temp, target))
+                digest.count(chunk)
+                # kept until a thread has written it: a caller's reused buffer must not change
+                batch.append(chunk if type(chunk) is bytes else bytes(chunk))
+                batched += len(chunk)
+                if batched >= self._write_buffer:
+                    await asyncio.shield(step)
+                    step = loop.run_in_executor(None, temp.write, batch)
+                    batch, batched = [], 0
+            await asyncio.shield(step)
+            # last batch, fsync, rename: one thread hop (a small file needs no other but the open)
+            step = loop.run_in_executor(None, self._finish, temp, batch, target)
             await asyncio.shield(step)
         except BaseException:
-            await self._background.run(self._discard(opening, step, temp))
+            await self._background.run(self._discard(step, temp))
             raise
         return digest.result()
 
-    async def _commit(self, file: Any, temp: Path, target: Path) -> None:
+    def _finish(self, temp: _TempFile, batch: list[bytes], target: Path) -> None:
+        temp.write(batch)
         try:
-            await file.flush()
-            await asyncio.to_thread(os.fsync, file.fileno())
-            await file.close()
-            await asyncio.to_thread(self._publish, temp, target)
+            temp.commit()
+            self._publish(temp.path, target)
         except OSError as exc:
             raise StorageError(f"storing {target} failed: {exc}") from exc
 
@@ -142,9 +144,7 @@ class LocalStore(ObjectStore):
                     raise NotADirectoryError(f"{current} is an object, not a directory") from None
         return created
 
-    async def _discard(
-        self, opening: asyncio.Future[Any], step: asyncio.Future[Any], temp: Path
-    ) -> None:
+    async def _discard(self, step: asyncio.Future[Any], temp: _TempFile) -> None:
         """Undo a failed put: wait for the running step, close the file, remove the temp file.
 
         If the commit's rename already happened the object stays: it lives under the caller's
@@ -153,12 +153,9 @@ class LocalStore(ObjectStore):
         """
         try:
             await settle(step)
-            await settle(opening)
-            if not opening.cancelled() and opening.exception() is None:
-                await opening.result().close()
-            await asyncio.to_thread(temp.unlink, missing_ok=True)
+            await asyncio.to_thread(temp.discard)
         except Exception:
-            log.warning("could not remove the temporary file %s", temp, exc_info=True)
+            log.warning("could not remove the temporary file %s", temp.path, exc_info=True)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -276,18 +273,63 @@ class _LocalStream(ObjectStream):
         await self._file.close()
 
 
-async def _open_exclusive(path: Path) -> Any:
-    try:
-        return await aiofiles.open(path, "xb")
-    except OSError as exc:
-        raise StorageError(f"creating {path} failed: {exc}") from exc
+class _TempFile:
+    """The temporary file of one put. Used from worker threads, one call at a time (the put awaits
+    each call before the next), so it needs no lock."""
 
+    def __init__(self, path: Path, digest: Digest):
+        self.path = path
+        self._digest = digest
+        self._fd: int | None = None
+        self._written = 0
+        self._flushed = 0  # bytes already handed to the kernel's writeback
 
-async def _write(file: Any, data: bytes | bytearray) -> None:
-    try:
-        await file.write(data)
-    except OSError as exc:
-        raise StorageError(f"writing {file.name} failed: {exc}") from exc
+    def open(self) -> None:
+        try:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        except OSError as exc:
+            raise StorageError(f"creating {self.path} failed: {exc}") from exc
+
+    def write(self, batch: list[bytes]) -> None:
+        for chunk in batch:
+            self._digest.hash(chunk)
+        try:
+            self._write_all(batch)
+        except OSError as exc:
+            raise StorageError(f"writing {self.path} failed: {exc}") from exc
+        if _ADVISE and self._written - self._flushed >= WRITEBACK_STEP:
+            # Start writing the dirty pages to disk now (POSIX_FADV_DONTNEED starts writeback and
+            # drops only pages that are already clean), so the fsync at the end has little left
+            # to wait for; durability still comes from that fsync alone.
+            os.posix_fadvise(self._fd, self._flushed, self._written - self._flushed, os.POSIX_FADV_DONTNEED)
+            self._flushed = self._written
+
+    def _write_all(self, batch: list[bytes]) -> None:
+        assert self._fd is not None
+        if len(batch) > _MAX_IOV:
+            batch = [b"".join(batch)]
+        pending: list[bytes | memoryview] = list(batch)
+        while pending:
+            done = os.writev(self._fd, pending)
+            self._written += done
+            while pending and done >= len(pending[0]):  # drop what went out; keep a partial rest
+                done -= len(pending.pop(0))
+            if done:
+                pending[0] = memoryview(pending[0])[done:]
+
+    def commit(self) -> None:
+        assert self._fd is not None
+        fd, self._fd = self._fd, None
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def discard(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+        self.path.unlink(missing_ok=True)
 
 
 def _fsync_dir(directory: Path) -> None:

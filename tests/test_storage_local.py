@@ -40,7 +40,7 @@ CRASHING_WRITER = textwrap.dedent(
         block = b"x" * (1024 * 1024)
         for written in range(1, 4096):
             yield block
-            if written == 8:
+            if written == 9:  # the store writes one block behind: 8 MiB are now on disk
                 print("writing", flush=True)
             if written >= 8:
                 await asyncio.sleep(0.01)  # slow enough to be caught mid-write
