@@ -4,6 +4,9 @@ import sys
 
 from schoolcloud.app import create_app
 from schoolcloud.config import ConfigError
+from schoolcloud.memory import tune_allocator
+
+tune_allocator()  # each server process imports this module once
 
 try:
     app = create_app()
