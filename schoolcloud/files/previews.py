@@ -146,6 +146,10 @@ def base_type(content_type: str) -> str:
     return content_type.split(";")[0].strip().lower()
 
 
+def previewable(content_type: str) -> bool:
+    return base_type(content_type) in PREVIEW_TYPES
+
+
 class Worker:
     """Finds, claims and renders previews until cancelled; one per app instance."""
 
@@ -161,7 +165,7 @@ class Worker:
         if not rows:
             return 0
         self.mark = rows[-1][0]
-        wanted = [vid for vid, ctype, _size in rows if base_type(ctype) in PREVIEW_TYPES]
+        wanted = [vid for vid, ctype, _size in rows if previewable(ctype)]
         have = set(await Preview.filter(version_id__in=wanted).values_list("version_id", flat=True))
         added = 0
         for version_id in wanted:
