@@ -11,9 +11,12 @@ set-up needs no Redis.
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING
 
 from schoolcloud.config import Settings
+
+if TYPE_CHECKING:  # the client library (~7 MB per process) is imported only when a URL is set
+    from redis.asyncio import Redis
 
 TIMEOUT = 5.0  # seconds; a hung Redis must fail a request, not hold it
 
@@ -22,5 +25,7 @@ def connect(settings: Settings) -> Redis | None:
     """A client (connections open lazily), or None when no Redis is configured."""
     if not settings.redis_url:
         return None
+    from redis.asyncio import Redis
+
     return Redis.from_url(settings.redis_url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT,
                           health_check_interval=30)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
+if TYPE_CHECKING:  # imported by redis_client, only when Redis is configured
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 

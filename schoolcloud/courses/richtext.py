@@ -8,12 +8,17 @@ scripts as a second line of defence.
 
 from __future__ import annotations
 
-import nh3
-from markdown_it import MarkdownIt
+import functools
 
 MAX_TEXT = 100_000  # characters of Markdown in one block
 
-_markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+
+@functools.cache
+def _markdown():
+    # Imported on first use: a server process that never renders a text saves ~2.5 MB.
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
 TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "s", "del", "sub", "sup",
@@ -30,12 +35,14 @@ ATTRIBUTES = {
 
 
 def sanitise(html: str) -> str:
+    import nh3
+
     return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes={"http", "https", "mailto"},
                      link_rel="noopener noreferrer nofollow", strip_comments=True)
 
 
 def render_markdown(source: str) -> str:
     """Safe HTML for ``source``. Headings start at h2 (h1 is the page's own title)."""
-    html = _markdown.render(source or "")
+    html = _markdown().render(source or "")
     html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
     return sanitise(html)
