@@ -64,6 +64,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("QUOTA_GROUP_MB", "20480", "Storage of each class or course space, in MB (MiB).", "int"),
     Variable("TRASH_DAYS", "30", "Days a deleted file stays in the trash before the daily purge (or "
              "`schoolcloud purge-trash`) removes it for good.", "int"),
+    Variable("EXPORT_EXPIRY_HOURS", "48", "Hours the download link of a data export (Art. 15/20 GDPR) works; "
+             "then the archive is deleted. A new export can be requested at any time.", "int"),
     Variable("UPLOAD_EXPIRY_HOURS", "24", "Hours an unfinished resumable (tus) upload is kept before it is "
              "removed.", "int"),
     Variable("OIDC_ISSUER", "", "Issuer URL of an external OpenID Connect provider; empty means the "
@@ -169,6 +171,7 @@ class Settings:
     quota_group_mb: int
     trash_days: int
     upload_expiry_hours: int
+    export_expiry_hours: int
     oidc_issuer: str
     oidc_client_id: str
     oidc_client_secret: str

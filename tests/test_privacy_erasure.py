@@ -121,7 +121,7 @@ async def test_freezing_an_account(app, world):
 
             # Readable and exportable by the admin, but not changed.
             assert (await http.get(f"/api/v1/users/{pupil.public_id}")).status_code == 200
-            assert (await http.post(f"/api/v1/privacy/users/{pupil.public_id}/export", headers=http.csrf)).status_code == 200
+            assert (await http.post(f"/api/v1/privacy/users/{pupil.public_id}/export", headers=http.csrf)).status_code == 202
             for response in (
                 await http.patch(f"/api/v1/users/{pupil.public_id}", headers=http.csrf, json={"given_name": "X"}),
                 await http.patch(f"/api/v1/users/{pupil.public_id}", headers=http.csrf, json={"active": True}),

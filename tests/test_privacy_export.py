@@ -1,5 +1,7 @@
-"""The data export: a ZIP with data.json and the personal space's files, through the real server; who may
-export whose data; a second export of the same account while one runs."""
+"""The data export as a background job, through the real server: the ZIP (data.json and the stored files)
+read back and compared with what the test made; who may request, follow and download whose export; a
+second request while one is prepared; progress; the expiring link; hand-ins, feedback and grades in a
+pupil's export and none of them in their teacher's."""
 
 from __future__ import annotations
 
@@ -13,13 +15,23 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from schoolcloud.accounts.models import Role
-from schoolcloud.privacy.models import AuditEvent, PrivacyLock
+from schoolcloud.jobs.models import Job, JobStatus, PeriodicRun
+from schoolcloud.privacy.models import AuditEvent, DataExport
 from schoolcloud.privacy.purposes import CLASS_DIRECTORY
+from schoolcloud.tasks.models import Submission
+from storage.local import LocalStore
 from tests.support import browser
 from tests.support.data import logged_in, make_class, make_member, make_school
+from tests.support.exports import running_export
 from tests.support.files import mkdir, personal_root, upload
+from tests.support.tasks import as_user, course_with
 
+pytestmark = pytest.mark.postgres
 OWN = "/api/v1/privacy/export"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 @pytest.fixture
@@ -39,7 +51,30 @@ def _unzip(body: bytes) -> zipfile.ZipFile:
     return archive
 
 
-@pytest.mark.postgres
+async def wait_ready(http, export_id: str, timeout: float = 90.0) -> dict:
+    seen = []
+    for _ in range(int(timeout * 10)):
+        state = (await http.get(f"/api/v1/privacy/exports/{export_id}")).json()
+        seen.append(state["status"])
+        if state["status"] not in ("queued", "running"):
+            assert state["status"] == "ready", state
+            return state
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"export not ready: {seen[-5:]}")
+
+
+async def export(http, path: str = OWN) -> zipfile.ZipFile:
+    """Request an export, wait for it, download it."""
+    requested = await http.post(path)
+    assert requested.status_code == 202, requested.text
+    state = await wait_ready(http, requested.json()["id"])
+    response = await http.get(state["download"])
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    assert "attachment" in response.headers["content-disposition"]
+    assert int(response.headers["content-length"]) == state["size"] == len(response.content)
+    return _unzip(response.content)
+
+
 async def test_own_export_holds_data_and_files(app, world):
     pupil = world["pupil"]
     big = os.urandom(3 * 1024 * 1024 + 17)
@@ -55,12 +90,7 @@ async def test_own_export_holds_data_and_files(app, world):
                                  json={"recipient": {"type": "user", "id": world["classmate"].id}, "access": "read"})
         assert shared.status_code == 201, shared.text
         assert (await http.put(f"/api/v1/privacy/consents/{CLASS_DIRECTORY.id}")).status_code == 201
-
-        response = await http.post(OWN)
-        assert response.status_code == 200, response.text
-        assert response.headers["content-type"] == "application/zip"
-        assert "attachment" in response.headers["content-disposition"]
-    archive = _unzip(response.content)
+        archive = await export(http)
     names = set(archive.namelist())
     assert {"data.json", "files/Deutsch/Aufsatz.txt", "files/video.bin"} <= names
     assert [n for n in names if n.startswith("trash/") and n.endswith("/alt.txt")]
@@ -68,7 +98,7 @@ async def test_own_export_holds_data_and_files(app, world):
     assert archive.read("files/Deutsch/Aufsatz.txt").decode() == "Über Füchse"
 
     data = json.loads(archive.read("data.json"))
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["account"]["id"] == str(pupil.public_id) and data["account"]["family_name"] == "Export"
     assert data["account"]["school"]["state"] == "NW"
     assert [c["name"] for c in data["memberships"]["classes"]] == ["9c"]
@@ -77,80 +107,168 @@ async def test_own_export_holds_data_and_files(app, world):
                                     "access": "read", "created_at": data["shares_made"][0]["created_at"]}]
     actions = {e["action"] for e in data["audit_events"]}
     assert {"login", "files.share_create", "consent.given", "files.trash"} <= actions
-    assert all(e["actor"] in ("self", None) or len(e["actor"]) == 36 for e in data["audit_events"])
     by_path = {f["path"]: f for f in data["files"]}
     assert by_path["files/video.bin"]["size"] == len(big)
     assert any(f["trashed_at"] for f in data["files"])
-    assert not await PrivacyLock.filter(key=f"export:{pupil.id}").exists()  # claim released
-    event = await AuditEvent.filter(action="privacy.export", target_id=str(pupil.public_id)).first()
-    assert event is not None and event.actor == str(pupil.public_id) and event.details["by"] == "self"
+    row = await DataExport.get(subject_id=pupil.id)
+    job = await Job.get(id=row.job_id)
+    assert job.status == JobStatus.DONE and job.progress_done == job.progress_total >= len(big)
+    assert row.expires_at - row.ready_at == timedelta(hours=48) and row.downloads == 1
+    requested = await AuditEvent.filter(action="privacy.export", target_id=str(pupil.public_id)).first()
+    assert requested.actor == str(pupil.public_id) and requested.details["by"] == "self"
+    downloaded = await AuditEvent.filter(action="privacy.export_download", target_id=str(pupil.public_id)).first()
+    assert downloaded.details["export"] == str(row.public_id) and downloaded.details["size"] == row.size
 
 
-@pytest.mark.postgres
-async def test_who_may_export_whose_data(app, world):
+async def test_who_may_request_follow_and_download(app, world):
     pupil = world["pupil"]
     path = f"/api/v1/privacy/users/{pupil.public_id}/export"
     async with logged_in(app, world["admin"]) as http:
-        response = await http.post(path, headers=http.csrf)
-        assert response.status_code == 200
-        data = json.loads(_unzip(response.content).read("data.json"))
+        http.headers.update(http.csrf)
+        data = json.loads((await export(http, path)).read("data.json"))
         assert data["account"]["id"] == str(pupil.public_id)
         page = await http.get(f"/admin/users/{pupil.public_id}/privacy")
         via_form = await http.post(f"/admin/users/{pupil.public_id}/export",
-                                   data={"csrf_token": browser.csrf_from(page.text)})
-        assert via_form.status_code == 200 and via_form.content[:2] == b"PK"
+                                   data={"csrf_token": browser.csrf_from(page.text)}, follow_redirects=True)
+        assert via_form.status_code == 200 and "wird vorbereitet" in via_form.text
+        admins = await DataExport.filter(subject_id=pupil.id, requested_by_id=world["admin"].id).order_by("-id")
+        await wait_ready(http, str(admins[0].public_id))
+        page = await http.get(f"/admin/users/{pupil.public_id}/privacy")
+        assert f"/privacy/exports/{admins[0].public_id}/download" in page.text
+    # The first archive was superseded by the second and removed.
+    assert await DataExport.filter(subject_id=pupil.id).count() == 1
     event = await AuditEvent.filter(action="privacy.export", target_id=str(pupil.public_id)).first()
     assert event.actor == str(world["admin"].public_id) and event.details["by"] == "school_admin"
+    export_id = str(admins[0].public_id)
 
     async with logged_in(app, world["other_admin"]) as http:
         assert (await http.post(path, headers=http.csrf)).status_code == 404
+        assert (await http.get(f"/api/v1/privacy/exports/{export_id}")).status_code == 404
     async with logged_in(app, world["classmate"]) as http:
         assert (await http.post(path, headers=http.csrf)).status_code == 403
-        mine = json.loads(_unzip((await http.post(OWN, headers=http.csrf)).content).read("data.json"))
-        assert mine["account"]["id"] == str(world["classmate"].public_id)
-        assert mine["shares_made"] == []
-    assert await AuditEvent.filter(action="privacy.export", target_id=str(pupil.public_id)).count() == 2
+        assert (await http.get(f"/api/v1/privacy/exports/{export_id}")).status_code == 404
+        assert (await http.get(f"/api/v1/privacy/exports/{export_id}/download")).status_code == 404
+    async with logged_in(app, pupil) as http:
+        # the person it is about sees that it exists, but only the requester downloads it
+        assert (await http.get(f"/api/v1/privacy/exports/{export_id}")).json()["status"] == "ready"
+        assert (await http.get(f"/api/v1/privacy/exports/{export_id}/download")).status_code == 404
+        assert (await http.get("/api/v1/privacy/exports/not-a-uuid")).status_code == 404
 
 
-@pytest.mark.postgres
-async def test_second_export_while_one_runs_is_refused_with_a_message(app, world):
+async def test_second_request_while_one_is_prepared_shows_the_running_one(app, world):
     pupil = world["pupil"]
-    key = f"export:{pupil.id}"
     async with logged_in(app, pupil) as http:
         http.headers.update(http.csrf)
-        # An export running on another app instance holds the claim.
-        await PrivacyLock.create(key=key, created_at=datetime.now(timezone.utc))
+        # An export prepared on another app instance: its job holds the account's key and a live lease.
+        row, job = await running_export(pupil)
         second = await http.post(OWN)
         assert second.status_code == 409
-        error = second.json()["error"]
-        assert error["code"] == "export_running" and error["message_de"] != error["message_en"]
+        body = second.json()
+        assert body["error"]["code"] == "export_running" and body["error"]["message_de"] != body["error"]["message_en"]
+        assert body["export"]["id"] == str(row.public_id) and body["export"]["percent"] == 30
         page = await http.get("/privacy")
         refused = await http.post("/privacy/export", data={"csrf_token": browser.csrf_from(page.text)},
                                   follow_redirects=True)
-        assert refused.status_code == 200 and "läuft bereits" in refused.text
-        # A claim older than its lease (that instance crashed) is taken over.
-        await PrivacyLock.filter(key=key).update(created_at=datetime.now(timezone.utc) - timedelta(hours=3))
-        assert (await http.post(OWN)).status_code == 200
-        assert not await PrivacyLock.filter(key=key).exists()
+        assert refused.status_code == 200 and "wird bereits vorbereitet" in refused.text
+        assert 'max="1000" value="300"' in refused.text and "/static/export-progress.js" in refused.text
+        status = (await http.get(f"/privacy/exports/{row.public_id}/status",
+                                 headers={"Accept": "application/json"})).json()
+        assert (status["status"], status["done"], status["total"]) == ("running", 300, 1000) and "MB" in status["text"]
+        assert await DataExport.filter(subject_id=pupil.id).count() == 1  # never two
+        # That instance dies: its lease runs out and this app's worker takes the job over and finishes it.
+        await Job.filter(id=job.id).update(lease_until=now() - timedelta(seconds=1))
+        state = await wait_ready(http, str(row.public_id))
+        assert (await Job.get(id=job.id)).attempts == 2
+        assert "data.json" in _unzip((await http.get(state["download"])).content).namelist()
 
 
-@pytest.mark.postgres
-async def test_claim_ends_when_the_client_stops_reading(app, world):
+async def test_the_link_expires_and_the_archive_is_removed(app, world):
     pupil = world["pupil"]
-    key = f"export:{pupil.id}"
-    size = 64 * 1024 * 1024  # more than the loopback socket buffers hold (up to 32 + 4 MiB here)
+    store = LocalStore(app.var_dir / "objects")
     async with logged_in(app, pupil) as http:
         http.headers.update(http.csrf)
-        assert (await upload(http, await personal_root(http), "export-gross.bin", os.urandom(size))).status_code == 201
-        async with http.stream("POST", OWN) as first:
-            assert first.status_code == 200
-            reader = first.aiter_raw()  # kept referenced: a dropped reader would close the response
-            assert await reader.__anext__()
-            assert await PrivacyLock.filter(key=key).exists()
-            assert (await http.post(OWN)).status_code == 409
-        for _ in range(100):  # the server notices the closed connection
-            if not await PrivacyLock.filter(key=key).exists():
+        requested = (await http.post(OWN)).json()
+        state = await wait_ready(http, requested["id"])
+        row = await DataExport.get(public_id=requested["id"])
+        assert await store.exists(row.object_key)
+        await DataExport.filter(id=row.id).update(expires_at=now() - timedelta(seconds=1))
+        gone = await http.get(state["download"])
+        assert gone.status_code == 410 and gone.json()["error"]["code"] == "export_expired"
+        page = await http.get(f"/privacy/exports/{requested['id']}/download")
+        assert page.status_code == 410 and "abgelaufen" in page.text
+        await PeriodicRun.filter(name="privacy.expire_exports").update(next_run_at=now() - timedelta(seconds=1))
+        for _ in range(300):
+            if not await DataExport.filter(id=row.id).exists():
                 break
             await asyncio.sleep(0.1)
-        again = await http.post(OWN)
-        assert again.status_code == 200 and len(_unzip(again.content).read("files/export-gross.bin")) == size
+        assert not await DataExport.filter(id=row.id).exists()
+        assert not await store.exists(row.object_key)
+        assert (await http.get(state["download"])).status_code == 404
+        # Erasing the account removes its archives (the rows and the objects) too.
+        ready = await wait_ready(http, (await http.post(OWN)).json()["id"])
+        row = await DataExport.get(public_id=ready["id"])
+    async with logged_in(app, world["admin"]) as http:
+        assert (await http.delete(f"/api/v1/users/{pupil.public_id}", headers=http.csrf)).status_code == 204
+    assert not await DataExport.filter(id=row.id).exists() and not await store.exists(row.object_key)
+    await store.close()
+
+
+async def test_a_pupils_handins_feedback_and_grade_and_not_in_the_teachers_export(app):
+    course, teacher, (anna, ben) = await course_with()
+    async with as_user(app, teacher) as http:
+        task = (await http.post(f"/api/v1/courses/{course.id}/tasks", json={
+            "title": "Bruchrechnung", "instructions": "Löse alle Aufgaben.", "grade_scale": "grades"})).json()
+    handed_in = {}
+    async with as_user(app, anna) as http:
+        folder = (await http.post(f"/api/v1/tasks/{task['id']}/my-submission/folder")).json()["folder_id"]
+        for number, (content, text) in enumerate(((b"1/2 + 1/4 = 3/4", "Fertig"),
+                                                 (b"korrigiert: 3/4", "Fertig, korrigiert")), 1):
+            assert (await upload(http, folder, "Lösung.txt", content, on_conflict="overwrite")).status_code in (200, 201)
+            assert (await http.post(f"/api/v1/tasks/{task['id']}/my-submission", json={"text": text})).status_code == 201
+            handed_in[number] = (content, text)
+    async with as_user(app, ben) as http:  # a classmate's work, which must stay out of the teacher's export
+        folder = (await http.post(f"/api/v1/tasks/{task['id']}/my-submission/folder")).json()["folder_id"]
+        await upload(http, folder, "Ben-Lösung.txt", b"Bens geheime Rechnung")
+        await http.post(f"/api/v1/tasks/{task['id']}/my-submission", json={"text": "Bens Text"})
+    submission = await Submission.get(task_id=task["id"], pupil_id=anna.id)
+    remark = b"Siehe Anmerkungen am Rand"
+    async with as_user(app, teacher) as http:
+        folder = (await http.post(f"/api/v1/submissions/{submission.id}/feedback-folder")).json()["folder_id"]
+        assert (await upload(http, folder, "Anmerkungen.txt", remark)).status_code == 201
+        saved = await http.put(f"/api/v1/submissions/{submission.id}/feedback",
+                               json={"grade": "2+", "feedback": "Gut gemacht, Anna"})
+        assert saved.status_code == 200, saved.text
+        assert (await http.post(f"/api/v1/tasks/{task['id']}/release")).status_code == 200
+        teacher_archive = await export(http)
+    async with as_user(app, anna) as http:
+        archive = await export(http)
+
+    data = json.loads(archive.read("data.json"))
+    [mine] = data["submissions"]
+    assert mine["task"] == {"title": "Bruchrechnung", "course": course.name, "due_at": None}
+    assert [(v["number"], v["text"]) for v in mine["versions"]] == [(n, t) for n, (_c, t) in sorted(handed_in.items())]
+    for version in mine["versions"]:  # every version's own bytes, as handed in
+        [file] = version["files"]
+        assert file["name"] == "Lösung.txt" and archive.read(file["path"]) == handed_in[version["number"]][0]
+        assert file["size"] == len(handed_in[version["number"]][0]) and version["submitted_by"] == "self"
+    fresh = await Submission.get(id=submission.id)
+    assert mine["feedback"]["text"] == fresh.feedback and mine["feedback"]["grade"] == fresh.grade == "2+"
+    assert mine["feedback"]["released_at"] == fresh.feedback_released_at.isoformat()
+    [note_file] = mine["feedback"]["files"]
+    assert archive.read(note_file["path"]) == remark
+    assert {n["kind"] for n in data["notifications"]} >= {"new_task", "feedback"}
+    assert [c["name"] for c in data["memberships"]["courses_attended"]] == [course.name]
+    assert b"Bens geheime Rechnung" not in b"".join(archive.read(n) for n in archive.namelist())
+
+    teacher_data = json.loads(teacher_archive.read("data.json"))
+    assert teacher_data["submissions"] == []
+    assert [t["title"] for t in teacher_data["tasks_set"]] == ["Bruchrechnung"]
+    assert teacher_data["grading_done"] == [{"task": "Bruchrechnung", "submissions_graded": 1}]
+    everything = b"".join(teacher_archive.read(n) for n in teacher_archive.namelist() if n != "data.json")
+    text = teacher_archive.read("data.json").decode()
+    # The pupils' texts, files, feedback and grades are not the teacher's data (the teacher's own files,
+    # such as their feedback folders, are).
+    for secret in ("Fertig, korrigiert", "Bens Text", "korrigiert: 3/4", "Bens geheime Rechnung", "Gut gemacht",
+                   '"grade"'):
+        assert secret not in text, secret
+    assert b"Bens geheime Rechnung" not in everything and b"korrigiert: 3/4" not in everything

@@ -1,7 +1,7 @@
 """`schoolcloud fsck`: do the database and the object store agree?
 
 Finds
-- orphan objects: in the store, but no version or tus part row points at them (left by a crash between
+- orphan objects: in the store, but no version, tus part or data export row points at them (left by a crash between
   "bytes stored" and "row committed", or by a delete that failed after its rows were gone);
 - missing objects: a version or tus part row points at a key the store does not have;
 - usage drift: a space's ``used_bytes`` differs from the sum of its versions' sizes.
@@ -109,16 +109,25 @@ async def _referenced() -> tuple[dict[str, int], dict[str, str], set[int]]:
     return versions, parts, marked
 
 
+async def _held_elsewhere(keys=None) -> set[str]:
+    """Objects other domains point at: data export archives (privacy). ``keys``: only among these."""
+    from schoolcloud.privacy.models import DataExport
+
+    query = DataExport.exclude(object_key="") if keys is None else DataExport.filter(object_key__in=keys)
+    return set(await query.values_list("object_key", flat=True))
+
+
 async def check(ctx: FilesContext, now: datetime, *, repair: bool = False, grace: timedelta | None = None,
                 force: bool = False) -> Report:
     grace = ctx.limits.fsck_grace if grace is None else grace
     report = Report()
     versions, parts, marked = await _referenced()
+    held = await _held_elsewhere()
     seen: set[str] = set()
     async for info in ctx.store.list(""):
         report.objects += 1
         seen.add(info.key)
-        if info.key in versions or info.key in parts:
+        if info.key in versions or info.key in parts or info.key in held:
             continue
         if info.modified is not None and now - info.modified < grace:
             report.young_orphans.append(info.key)
@@ -131,6 +140,7 @@ async def check(ctx: FilesContext, now: datetime, *, repair: bool = False, grace
             chunk = report.orphans[start:start + 500]
             still |= set(await FileVersion.filter(object_key__in=chunk).values_list("object_key", flat=True))
             still |= set(await TusPart.filter(object_key__in=chunk).values_list("object_key", flat=True))
+            still |= await _held_elsewhere(chunk)
         report.orphans = [k for k in report.orphans if k not in still]
     for key, version_id in versions.items():
         if key in seen:

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from schoolcloud.config import Settings
     from schoolcloud.files.context import FilesContext
-    from schoolcloud.jobs.run import JobRun
+    from schoolcloud.jobs.run import JobRun  # noqa: F401  (in the Handler type below)
 
 JOB_MODULES = [
     "schoolcloud.jobs.prune",
     "schoolcloud.files.maintenance",
     "schoolcloud.privacy.retention_job",
+    "schoolcloud.privacy.export_jobs",
 ]
 
 

@@ -78,3 +78,27 @@ class PrivacyLock(Model):
 
     class Meta:
         table = "privacy_lock"
+
+
+class DataExport(Model):
+    """One requested copy of all data about a person (Art. 15/20): built by a background job into the
+    object store (bytes first under a fresh key, then ``object_key`` here), downloadable by whoever
+    requested it until ``expires_at``; a periodic job then removes the row and the object."""
+
+    id = fields.IntField(primary_key=True)
+    public_id = fields.UUIDField(unique=True, description="in URLs")
+    school = fields.ForeignKeyField("models.School", related_name="data_exports", null=True, on_delete=fields.CASCADE)
+    subject = fields.ForeignKeyField("models.User", related_name="data_exports", on_delete=fields.CASCADE)
+    requested_by = fields.ForeignKeyField("models.User", related_name="requested_exports", null=True,
+                                          on_delete=fields.CASCADE)
+    job = fields.ForeignKeyField("models.Job", related_name="data_exports", null=True, on_delete=fields.SET_NULL)
+    object_key = fields.CharField(max_length=255, default="")
+    size = fields.BigIntField(default=0)
+    downloads = fields.IntField(default=0)
+    created_at = fields.DatetimeField()
+    ready_at = fields.DatetimeField(null=True)
+    expires_at = fields.DatetimeField(null=True, db_index=True)
+
+    class Meta:
+        table = "privacy_export"
+        indexes = (("subject_id", "requested_by_id"),)

@@ -13,6 +13,7 @@ from schoolcloud.accounts.services_users import school_user
 from schoolcloud.auth.current import page
 from schoolcloud.privacy import services_consent as consent
 from schoolcloud.privacy import services_restriction as restriction
+from schoolcloud.privacy.routes_export import export_context
 from schoolcloud.privacy.services_directory import class_directory
 from schoolcloud.web.errors import AppError, Forbidden
 from schoolcloud.web.i18n import N_
@@ -40,7 +41,7 @@ async def privacy_index(request: Request):
     if user.school_id is None:
         raise Forbidden()
     return render(request, "privacy/index.html", page_title=_("Privacy"), states=await consent.overview(user),
-                  notice=take_notice(request))
+                  notice=take_notice(request), **await export_context(request, user, None))
 
 
 @page
@@ -81,7 +82,8 @@ async def account_privacy(request: Request):
     states = await consent.overview(target) if target.role == Role.PUPIL else []
     return render(request, "privacy/account.html", page_title=_("Privacy: %(name)s", name=target.display_name),
                   target=target, states=states, notice=take_notice(request),
-                  restriction=await restriction.restriction_of(target), is_self=target.id == user.id)
+                  restriction=await restriction.restriction_of(target), is_self=target.id == user.id,
+                  **await export_context(request, user, target.public_id))
 
 
 @page

@@ -79,11 +79,14 @@ async def erase_data(ctx: FilesContext, user: User) -> Erased:
     result.links = await PublicLink.filter(created_by_id=user.id).delete()
     result.pseudonym = await pseudonymise(user)
     await forget_account(user.username)
+    from schoolcloud.privacy.export_archive import remove_for_account
+
+    result.objects += await remove_for_account(ctx, user)  # data exports about them or requested by them
     space = await Space.get_or_none(owner_id=user.id, kind=SpaceKind.PERSONAL)
     if space is not None:
         root = await Node.get_or_none(space_id=space.id, parent_id=None)
         if root is not None:
-            result.objects = await purge_subtree(ctx, root)
+            result.objects += await purge_subtree(ctx, root)
         await Space.filter(id=space.id).delete()
     return result
 

@@ -1,45 +1,35 @@
-"""Access and portability (Art. 15, 20 GDPR): everything stored about a person, as one ZIP.
+"""Access and portability (Art. 15, 20 GDPR): everything stored about a person, gathered for the ZIP.
 
-``data.json`` (schema: privacy/EXPORT.md) and the files of the person's personal space, streamed from the
-object store into the archive chunk by chunk. People export their own data; a school administrator
-exports it for an account of their school (a parent's request for a pupil). One export per account runs
-at a time; the export is audited.
+``gather`` returns ``data.json`` (schema: privacy/EXPORT.md) and the stored objects that go into the
+archive (the personal space's files, hand-ins and released feedback). The archive is written by a
+background job (export_jobs.py); requests, progress and downloads: export_archive.py.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from tortoise.expressions import Q
 
-from storage.base import ObjectNotFound
-
 from schoolcloud.accounts.models import School, User
 from schoolcloud.accounts.permissions import require_school_admin
-from schoolcloud.accounts.services_base import record
-from schoolcloud.accounts.services_users import Conflict, school_user
+from schoolcloud.accounts.services_users import school_user
 from schoolcloud.auth.models import LoginSession
-from schoolcloud.files.context import FilesContext
 from schoolcloud.files.models import FileVersion, Node, Space, SpaceKind
 from schoolcloud.files.sharing_models import PublicLink, Share
-from schoolcloud.privacy import locks
+from schoolcloud.privacy import export_content as content
+from schoolcloud.privacy.export_content import ArchiveFile, Paths, safe
+from schoolcloud.privacy.export_content import iso as _iso
 from schoolcloud.privacy.models import AuditEvent, Consent
-from schoolcloud.privacy.zipstream import Entry, stream_zip
 from schoolcloud.teams.models import TeamMember
 from schoolcloud.web.errors import Forbidden
-from schoolcloud.web.i18n import N_
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 1
-LEASE = timedelta(hours=2)
+SCHEMA_VERSION = 2
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 async def subject_for(actor: User, user_id=None) -> User:
@@ -126,11 +116,6 @@ async def _sessions(user: User) -> list[dict]:
              "expires_at": _iso(s.expires_at)} for s in rows]
 
 
-def _safe(name: str) -> str:
-    name = name.replace("\\", "_").replace("/", "_")
-    return "_" if name in ("", ".", "..") else name
-
-
 async def personal_files(user: User) -> list[FileItem]:
     """Every file of the personal space (trash included) with its path in the archive and its current
     version: live files under files/, trashed ones under trash/<entry>/ (they still exist until purged)."""
@@ -147,7 +132,7 @@ async def personal_files(user: User) -> list[FileItem]:
     def path(node: Node) -> str:
         parts = []
         while node.parent_id is not None:
-            parts.append(_safe(node.name))
+            parts.append(safe(node.name))
             node = nodes[node.parent_id]
         return "/".join(reversed(parts))
 
@@ -170,9 +155,14 @@ def _file_json(item: FileItem) -> dict:
             "trashed_at": _iso(node.trashed_at) if node.is_trashed else None}
 
 
-async def collect(user: User, files: list[FileItem]) -> dict:
+async def collect(user: User, files: list[FileItem]) -> tuple[dict, list[ArchiveFile]]:
+    """data.json's content and the archive's stored files (personal space, hand-ins, feedback)."""
     consents = await Consent.filter(user_id=user.id).order_by("id")
-    return {
+    stored = [ArchiveFile(item.path, item.version.object_key, item.version.size, item.node.modified_at)
+              for item in files if item.version is not None]
+    paths = Paths()
+    paths.used |= {item.path.lower() for item in files}
+    data = {
         "schema": "schoolcloud-personal-data", "schema_version": SCHEMA_VERSION,
         "generated_at": datetime.now(timezone.utc).isoformat(),
         "account": await _account(user),
@@ -184,56 +174,15 @@ async def collect(user: User, files: list[FileItem]) -> dict:
         "sessions": await _sessions(user),
         "audit_events": await _audit(user),
         "files": [_file_json(item) for item in files],
+        "submissions": await content.submissions(user, paths, stored),
+        "notifications": await content.notifications(user),
+        **await content.lessons(user),
+        **await content.tasks_set(user),
+        "teams_created": await content.teams_created(user),
+        **await content.planning(user),
     }
+    return data, stored
 
 
-async def _entries(ctx: FilesContext, data: dict, files: list[FileItem]):
-    yield Entry("data.json", datetime.now(timezone.utc),
-                json.dumps(data, ensure_ascii=False, indent=2).encode())
-    for item in files:
-        if item.version is None:
-            continue
-        try:
-            stream = await ctx.store.open(item.version.object_key)
-        except ObjectNotFound:  # fsck reports it; the export goes on without it
-            log.warning("export: object of version %s is missing", item.version.id)
-            continue
-        async with stream:
-            yield Entry(item.path, item.node.modified_at, stream, compress=False)
-
-
-def _lock_key(user: User) -> str:
-    return f"export:{user.id}"
-
-
-async def release(subject: User) -> None:
-    """End the claim on the subject's export (the response calls it however the download ends)."""
-    await locks.release(_lock_key(subject))
-
-
-async def export_zip(ctx: FilesContext, actor: User, user_id=None) -> tuple[User, AsyncIterator[bytes]]:
-    """The subject and the archive's chunks. Refuses (409) while another export of the same account
-    runs. The caller calls ``release`` when the download ends, however it ends (the stream also releases
-    the claim when it finishes)."""
-    subject = await subject_for(actor, user_id)
-    if not await locks.claim(_lock_key(subject), LEASE):
-        raise Conflict("export_running", N_("An export of this account's data is already running. Please "
-                                            "wait until that download has finished."))
-    try:
-        files = await personal_files(subject)
-        data = await collect(subject, files)
-        await record("privacy.export", actor, school_id=subject.school_id, target_type="user",
-                     target_id=subject.public_id, details={"files": len(files),
-                                                           "by": "self" if actor.id == subject.id else actor.role})
-    except BaseException:
-        await locks.release(_lock_key(subject))
-        raise
-
-    async def chunks():
-        try:
-            async for chunk in stream_zip(_entries(ctx, data, files)):
-                yield chunk
-        finally:
-            await locks.release(_lock_key(subject))
-
-    return subject, chunks()
+async def gather(user: User) -> tuple[dict, list[ArchiveFile]]:
+    return await collect(user, await personal_files(user))
