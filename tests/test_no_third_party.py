@@ -50,6 +50,8 @@ SKIPPED = {
     "/plans/{plan_id:int}/export/{fmt}": "a download (PDF, ODT, DOCX, XLSX, ODS, JSON), not a page",
     "/carrier/{carrier_id:int}/export/{fmt}": "a download, not a page",
     "/privacy/records/{school_id:int}.{fmt:str}": "a download (PDF, ODT), not a page",
+    "/privacy/exports/{export_id}/status": "the status of a data export for its progress bar's script (JSON)",
+    "/privacy/exports/{export_id}/download": "the ZIP of a data export (a download)",
     "/library/{entry_id:int}/file": "the file of a library entry (a download)",
     "/s/{token}/download": "a download of a public link",
     "/s/{token}/download/{node_id:int}": "a download from a public folder link",

@@ -41,12 +41,13 @@ async def test_the_document_follows_the_configuration(app):
     assert values(local, "retention")["Papierkorb"] == "30 Tage"
     assert values(local, "storage")["Verschlüsselung der Dateiinhalte im Speicher (at rest)"] == "nicht eingeschaltet"
     assert values(local, "retention")["Automatisch: Papierkorb leeren"] == "alle 24 Stunden (Hintergrundauftrag)"
+    assert values(local, "retention")["Datenexporte (Art. 15/20)"] == "48 Stunden nach der Erstellung"
 
     changed = await records.build(school, settings_of(
         app, STORAGE="s3", S3_ENDPOINT="s3.rechenzentrum.example:9000", S3_BUCKET="schule-dateien",
         S3_REGION="de-fra-1", S3_ACCESS_KEY="records-access-key", S3_SECRET_KEY="records-secret-key", S3_SECURE="false",
         OIDC_ISSUER="https://login.example.org/realms/schulen", OIDC_CLIENT_SECRET="records-client-secret",
-        TRASH_DAYS="12", SESSION_IDLE_MINUTES="25", REDIS_URL="redis://cache.example:6380/0",
+        TRASH_DAYS="12", EXPORT_EXPIRY_HOURS="6", SESSION_IDLE_MINUTES="25", REDIS_URL="redis://cache.example:6380/0",
         ENCRYPTION_KEY="cmVjb3Jkcy1tYXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmc="))
     storage = values(changed, "storage", "en")
     assert storage["File content"] == "S3 object storage"
@@ -60,6 +61,7 @@ async def test_the_document_follows_the_configuration(app):
     assert access["Counters of failed logins"] == "in Redis, shared by every instance"
     assert "https://login.example.org/realms/schulen" in access["Content security policy"]
     assert values(changed, "retention", "en")["Trash"] == "12 days"
+    assert values(changed, "retention", "en")["Data exports (Art. 15/20)"] == "6 hours after they are made"
     assert "cache.example:6380" in values(changed, "logging", "en")["Redis"]
     # No secret of the configuration reaches the document.
     flat = repr([values(changed, sub.id, "en") for part in changed.parts for sub in part.parts])

@@ -401,6 +401,9 @@ async def _measures(school: School, settings: Settings) -> Part:
                   L(f"{prune.KEEP.days} Tage", f"{prune.KEEP.days} days"))
     retention.row(L("Abgebrochene Uploads", "Unfinished uploads"),
                   L(f"{settings.upload_expiry_hours} Stunden", f"{settings.upload_expiry_hours} hours"))
+    retention.row(L("Datenexporte (Art. 15/20)", "Data exports (Art. 15/20)"),
+                  L(f"{settings.export_expiry_hours} Stunden nach der Erstellung", f"{settings.export_expiry_hours} "
+                    "hours after they are made"))
     retention.row(L("Sitzungen", "Sessions"), L(f"höchstens {settings.session_max_hours} Stunden",
                                                 f"at most {settings.session_max_hours} hours"))
     retention.row(L("Übrige Daten", "Other data"),
