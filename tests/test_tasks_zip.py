@@ -35,14 +35,16 @@ async def _chunks(data: bytes, size: int = 256 * 1024):
         yield data[start:start + size]
 
 
-async def test_zip_has_a_folder_per_pupil_and_streams_in_small_pieces(app, tmp_path):
+async def test_zip_has_a_folder_per_pupil_and_streams_in_small_pieces(app):
     course, teacher, (anna, ben) = await course_with()
     # a second pupil with the very same name: the username keeps the folders apart
     twin = await make_member(await School.get(id=course.school_id), Role.PUPIL, given_name=anna.given_name,
                              family_name=anna.family_name)
     await course.pupils.add(twin)
     task = await make_task(teacher, course, title="Foto/Projekt: Teil 1")
-    ctx = FilesContext(LocalStore(tmp_path / "objects"),
+    # The app's own store: the version rows land in the shared test database, where a later fsck of the
+    # app must find their objects.
+    ctx = FilesContext(LocalStore(app.var_dir / "objects"),
                        Limits(max_upload_bytes=100 * MB, quota_pupil_bytes=100 * MB, quota_teacher_bytes=100 * MB,
                               quota_group_bytes=100 * MB, trash_days=30, upload_expiry=timedelta(hours=1)))
     big = bytes(range(256)) * (12 * 1024 * 16)  # 12 MiB
