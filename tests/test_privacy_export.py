@@ -197,8 +197,8 @@ async def test_the_link_expires_and_the_archive_is_removed(app, world):
         page = await http.get(f"/privacy/exports/{requested['id']}/download")
         assert page.status_code == 410 and "abgelaufen" in page.text
         await PeriodicRun.filter(name="privacy.expire_exports").update(next_run_at=now() - timedelta(seconds=1))
-        for _ in range(300):
-            if not await DataExport.filter(id=row.id).exists():
+        for _ in range(600):  # the row goes first, the object right after it
+            if not await DataExport.filter(id=row.id).exists() and not await store.exists(row.object_key):
                 break
             await asyncio.sleep(0.1)
         assert not await DataExport.filter(id=row.id).exists()
