@@ -162,16 +162,15 @@ def timed(function, *args) -> float:
     return time.perf_counter() - start
 
 
-def cp_big_once(big: Path, workdir: Path) -> float:
+def cp_big_once(big: Path, workdir: Path, round_: int) -> float:
     """cp + sync of the large file on the same disk: the upload fsyncs too. (cp copies in the kernel
-    with copy_file_range; the copy is deleted again so every round writes fresh blocks.)"""
+    with copy_file_range.) Each copy is kept until the server stops, as the uploads are: deleting it
+    would hand the next cp freed page-cache pages, which cost far less to fill than fresh ones here."""
     def cp_big():
-        subprocess.run(["cp", str(big), str(workdir / "big.copy")], check=True)
-        subprocess.run(["sync", str(workdir / "big.copy")], check=True)
+        subprocess.run(["cp", str(big), str(workdir / f"big.copy{round_}")], check=True)
+        subprocess.run(["sync", str(workdir / f"big.copy{round_}")], check=True)
 
-    took = timed(cp_big)
-    (workdir / "big.copy").unlink()
-    return took
+    return timed(cp_big)
 
 
 def cp_baseline(big: Path, small_dir: Path, workdir: Path) -> dict:
@@ -282,7 +281,7 @@ async def app_run(server: AppServer, big: Path, small_dir: Path, workdir: Path, 
             # The baseline right before each upload, so both see the same disk and page-cache state
             # (on this VM writing into fresh page-cache pages costs several times more than reusing).
             if interleave_cp:
-                cps.append(cp_big_once(big, workdir))
+                cps.append(cp_big_once(big, workdir, round_))
             wall, cpu = cpu_and_wall(pid, lambda: result.setdefault("big_ids", []).append(
                 curl.upload(root, [big], prefix=f"{round_}-")[0]))
             ups.append(wall)
