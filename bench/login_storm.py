@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from bench.procstat import cpu_seconds, process_tree  # noqa: E402
 from tests.support import browser  # noqa: E402
 from tests.support.cluster import redis_available, seed  # noqa: E402
 from tests.support.data import PASSWORD  # noqa: E402
@@ -51,33 +52,6 @@ TARGET_P99 = 2.0
 # One TLS context for all clients: httpx otherwise loads the CA bundle for each new client (~20 ms of the
 # bench's CPU per pupil, taken from the server's cores). The server is plain HTTP anyway.
 CLIENT_TLS = ssl.create_default_context()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its threads so far (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def process_tree(pid: int) -> list[int]:
-    """The process and all its descendants (uvicorn's worker processes, multiprocessing's helpers)."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError, IndexError):
-                continue
-            parents.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo += parents.get(current, [])
-    return tree
 
 
 def postgres_backends(database_url: str) -> list[int]:

@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from bench.procstat import cpu_seconds, process_tree  # noqa: E402
 from tests.support.files import bootstrap_admin  # noqa: E402
 from tests.support.seaweedfs import SeaweedFS, weed_binary  # noqa: E402
 from tests.support.server import AppServer  # noqa: E402
@@ -55,23 +56,10 @@ RSS_LIMIT = 200 * 10**6  # bytes ("200 MB")
 BIG_QUOTA = {f"SCHOOLCLOUD_QUOTA_{k}_MB": "10000000" for k in ("PUPIL", "TEACHER", "GROUP")}
 
 
-def _process_tree(pid: int) -> list[int]:
-    found, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        found.append(current)
-        try:
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pending += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found
-
-
 def rss_by_process(pid: int) -> list[int]:
     """Resident memory of a process and each of its children (the server's worker processes), in bytes."""
     sizes = []
-    for current in _process_tree(pid):
+    for current in process_tree(pid):
         try:
             sizes.append(int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{current}/status").read_text()).group(1))
                          * 1024)
@@ -88,7 +76,7 @@ def tree_pss(pid: int) -> int:
     """Proportional set size of all the server's processes: shared pages (the interpreter, libraries)
     counted once in all, where the RSS sum counts them in every process."""
     total = 0
-    for current in _process_tree(pid):
+    for current in process_tree(pid):
         try:
             total += int(re.search(r"^Pss:\s+(\d+)", Path(f"/proc/{current}/smaps_rollup").read_text(), re.M)
                          .group(1)) * 1024
@@ -100,14 +88,7 @@ def tree_pss(pid: int) -> int:
 def tree_cpu(pid: int) -> float:
     """CPU seconds (user + system) a process and its live children have used: unlike wall time, hardly
     affected by whatever else the machine is doing."""
-    total = 0
-    for current in _process_tree(pid):
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError):
-            continue
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(cpu_seconds(current) for current in process_tree(pid))
 
 
 def cpu_and_wall(pid: int, function, *args) -> tuple[float, float]:
