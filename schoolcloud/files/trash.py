@@ -167,11 +167,11 @@ async def _trash_overrides() -> dict[int, int]:
 async def expired_trash(ctx: FilesContext, now_: datetime, *, school_id: int | None = None, limit: int | None = None):
     """Trash roots older than their school's trash rule (TRASH_DAYS where the school has none), oldest
     first; of one school or of all."""
-    overrides = await _trash_overrides()
     if school_id is not None:
-        days = overrides.get(school_id, ctx.limits.trash_days)
+        days = await trash_days_for(ctx, school_id)
         query = Node.filter(trashed_at__lt=now_ - timedelta(days=days), space__school_id=school_id)
     else:
+        overrides = await _trash_overrides()
         expired = Q(trashed_at__lt=now_ - timedelta(days=ctx.limits.trash_days))
         if overrides:
             expired &= ~Q(space__school_id__in=list(overrides))
