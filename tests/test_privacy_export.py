@@ -14,7 +14,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from schoolcloud.accounts.models import Role
+from schoolcloud.accounts.models import Role, User
+from schoolcloud.privacy import services_restriction as restriction
 from schoolcloud.jobs.models import Job, JobStatus, PeriodicRun
 from schoolcloud.privacy.models import AuditEvent, DataExport
 from schoolcloud.privacy.purposes import CLASS_DIRECTORY
@@ -272,3 +273,56 @@ async def test_a_pupils_handins_feedback_and_grade_and_not_in_the_teachers_expor
                    '"grade"'):
         assert secret not in text, secret
     assert b"Bens geheime Rechnung" not in everything and b"korrigiert: 3/4" not in everything
+
+
+def _href(html: str, pattern: str) -> str:
+    import re
+    from html import unescape
+
+    match = re.search(r'(?:href|action)="(' + pattern + r')"', html)
+    assert match, f"no link matching {pattern}"
+    return unescape(match.group(1))
+
+
+@pytest.mark.parametrize("state", ["active", "frozen", "left"])
+async def test_an_admin_exports_a_pupils_data_through_the_pages_and_hands_it_over(app, world, state):
+    """A parent's request: the administrator goes from the account's page to its privacy page, requests the
+    export with the form, reloads (as without JavaScript) until the download link appears, follows it and
+    gets the pupil's archive, which is then handed over; the request and the download are audited. Also
+    for an account frozen while a request is examined (Art. 18) and for a pupil who has left."""
+    pupil = world["pupil"]
+    async with logged_in(app, pupil) as http:
+        http.headers.update(http.csrf)
+        root = await personal_root(http)
+        assert (await upload(http, root, "Referat.txt", "Über Eulen".encode())).status_code == 201
+    if state == "frozen":
+        await restriction.freeze(world["admin"], str(pupil.public_id), "Anfrage der Eltern")
+    elif state == "left":
+        await User.filter(id=pupil.id).update(active=False, left_at=now())
+    async with logged_in(app, world["admin"]) as http:
+        account = await http.get(f"/admin/users/{pupil.public_id}")
+        assert account.status_code == 200
+        privacy = await http.get(_href(account.text, f"/admin/users/{pupil.public_id}/privacy"))
+        assert privacy.status_code == 200 and "Kopie der Daten" in privacy.text
+        action = _href(privacy.text, f"/admin/users/{pupil.public_id}/export")
+        requested = await http.post(action, data={"csrf_token": browser.csrf_from(privacy.text)})
+        assert requested.status_code == 303
+        page = await browser.follow(http, requested)
+        assert "wird vorbereitet" in page.text
+        for _ in range(900):
+            page = await http.get(f"/admin/users/{pupil.public_id}/privacy")
+            if "/download" in page.text:
+                break
+            await asyncio.sleep(0.1)
+        link = _href(page.text, "/privacy/exports/[0-9a-f-]+/download")
+        response = await http.get(link)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    assert f"schoolcloud-daten-{pupil.username}-" in response.headers["content-disposition"]
+    archive = _unzip(response.content)
+    assert archive.read("files/Referat.txt").decode() == "Über Eulen"
+    data = json.loads(archive.read("data.json"))
+    assert data["account"]["id"] == str(pupil.public_id) and data["account"]["given_name"] == "Jana"
+    row = await DataExport.get(subject_id=pupil.id, requested_by_id=world["admin"].id)
+    assert row.downloads == 1
+    downloaded = await AuditEvent.filter(action="privacy.export_download", target_id=str(pupil.public_id)).first()
+    assert downloaded.actor == str(world["admin"].public_id) and downloaded.details["export"] == str(row.public_id)
