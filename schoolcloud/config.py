@@ -88,6 +88,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("MAX_IMPORT_BYTES", "10485760", "Largest accepted CSV import.", "int"),
     Variable("DEFAULT_LOCALE", "de", "Language when the browser asks for none we have.", "choice", ("de", "en")),
     Variable("BOOTSTRAP_SCHOOL", "Demo-Schule", "Name of the school created on first start."),
+    Variable("PROCESSOR_NAME", "", "Name of the operator of this installation (the schools' processor, Art. 28 "
+             "GDPR), for the record of processing activities (Art. 30(2)(a)); empty: the record says it is still "
+             "to be filled in."),
+    Variable("PROCESSOR_ADDRESS", "", "The operator's postal address, for the record of processing activities."),
+    Variable("PROCESSOR_CONTACT", "", "The operator's contact for the schools (e-mail address and/or phone), for "
+             "the record of processing activities."),
+    Variable("PROCESSOR_DPO", "", "The operator's data protection officer: name and contact, for the record of "
+             "processing activities."),
     Variable("LOG_LEVEL", "info", "Log level.", "choice", ("debug", "info", "warning", "error")),
 )
 
@@ -187,6 +195,10 @@ class Settings:
     max_import_bytes: int
     default_locale: str
     bootstrap_school: str
+    processor_name: str
+    processor_address: str
+    processor_contact: str
+    processor_dpo: str
     log_level: str
     extra: dict = field(default_factory=dict)
 

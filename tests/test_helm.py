@@ -197,6 +197,8 @@ def test_container_listens_on_all_interfaces(rendered):
     assert config[PREFIX + "HOST"] == "0.0.0.0"
     assert config[PREFIX + "PORT"] == "8000"
     assert config[PREFIX + "STORAGE"] == "s3"
+    assert config[PREFIX + "PROCESSOR_NAME"] == "Kommunales Rechenzentrum Musterstadt"
+    assert config[PREFIX + "PROCESSOR_DPO"].startswith("Erika Beispiel")
     (container,) = only(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
     assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
     assert only(docs, "Service")["spec"]["ports"][0]["targetPort"] == "http"

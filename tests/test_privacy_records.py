@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from schoolcloud.accounts.models import Role
+from schoolcloud.accounts.models import Role, School
 from schoolcloud.config import load_settings
 from schoolcloud.privacy import records, records_render
+from schoolcloud.privacy.models import AuditEvent
+from tests.support import browser
 from tests.support.data import logged_in, make_school, make_user
 from tests.support.export_readers import joined, odt_text, pdf_pages
 
@@ -117,3 +119,78 @@ async def test_the_database_kind_is_the_one_in_use(app, database_url):
     doc = await records.build(school, settings_of(app))
     database = values(doc, "storage", "en")["Database"]
     assert database.startswith("PostgreSQL at 127.0.0.1:5432/sc_test_" if database_url else "SQLite")
+
+
+CONTACT = {"head_name": "Dr. Hella Leitung", "street": "Deichstraße 5", "postal_code": "26506", "city": "Norden",
+           "phone": "04931 12345", "email": "sekretariat@gs-deich.example", "dpo_name": "Dieter Datenschutz",
+           "dpo_email": "dsb@schulamt.example", "dpo_phone": "+49 4931 999-0"}
+PROCESSOR = {"PROCESSOR_NAME": "Kommunales Rechenzentrum Nord", "PROCESSOR_ADDRESS": "Am Hafen 1, 26506 Norden",
+             "PROCESSOR_CONTACT": "schulcloud@krz-nord.example", "PROCESSOR_DPO": "Paula Prüfer, dsb@krz-nord.example"}
+
+
+async def test_contact_details_are_entered_by_the_school_and_appear_in_page_pdf_and_odt(app):
+    school = await make_school(name="Gesamtschule Am Deich")
+    admin = await make_user(school, Role.SCHOOL_ADMIN)
+    teacher = await make_user(school, Role.TEACHER)
+    async with logged_in(app, admin) as http:
+        # Nothing entered yet: the record says what is missing and who fills it in.
+        empty = joined("\n".join(pdf_pages((await http.get(f"/privacy/records/{school.id}.pdf")).content)))
+        assert "Noch zu ergänzen" in empty
+        for label in ("Schulleitung", "Anschrift", "Kontakt (E-Mail, Telefon)", "Betreiber"):
+            assert label in empty, label
+        assert "FEHLT: von der Schuladministration unter „Datenschutz“ einzutragen" in empty
+        assert "FEHLT: vom Betreiber in der Einstellung SCHOOLCLOUD_PROCESSOR_NAME einzutragen" in empty
+        assert "FEHLT" in odt_text((await http.get(f"/privacy/records/{school.id}.odt")).content)
+
+        page = await http.get("/privacy")
+        assert 'action="/privacy/school-contact"' in page.text
+        assert '<label for="f-dpo_email">E-Mail-Adresse der oder des Datenschutzbeauftragten' in page.text
+        token = browser.csrf_from(page.text)
+        bad = await http.post("/privacy/school-contact", data={
+            **CONTACT, "postal_code": "2650", "dpo_email": "dsb@", "phone": "ruf an", "csrf_token": token})
+        assert bad.status_code == 422
+        assert "Eine Postleitzahl hat fünf Ziffern." in bad.text and 'aria-invalid="true"' in bad.text
+        assert 'href="#f-dpo_email"' in bad.text and 'value="Deichstraße 5"' in bad.text  # kept for correcting
+        assert (await School.get(id=school.id)).street == ""  # nothing half-written
+        english = await http.post("/privacy/school-contact", headers={"Accept-Language": "en"},
+                                  data={**CONTACT, "postal_code": "x", "csrf_token": token})
+        assert english.status_code == 422 and "A postal code has five digits." in english.text
+
+        saved = await http.post("/privacy/school-contact", data={**CONTACT, "csrf_token": token})
+        assert saved.status_code == 303 and saved.headers["location"] == "/privacy#contact-heading"
+        page = await http.get(f"/privacy/records/{school.id}")
+        assert "Dr. Hella Leitung" in page.text and "Deichstraße 5, 26506 Norden" in page.text
+        assert "dsb@schulamt.example, Tel. +49 4931 999-0" in page.text
+        pdf = joined("\n".join(pdf_pages((await http.get(f"/privacy/records/{school.id}.pdf")).content)))
+        odt = odt_text((await http.get(f"/privacy/records/{school.id}.odt")).content)
+        for text in (pdf, odt):
+            for expected in ("Dr. Hella Leitung", "Deichstraße 5, 26506 Norden", "sekretariat@gs-deich.example",
+                             "Tel. 04931 12345", "Dieter Datenschutz", "dsb@schulamt.example"):
+                assert expected in text, expected
+            assert "FEHLT: von der Schuladministration" not in text  # the school's part is complete
+            assert "SCHOOLCLOUD_PROCESSOR_DPO" in text  # the operator's is not (the test server sets none)
+    event = await AuditEvent.filter(action="school.contact_changed", school_id=school.id).get()
+    assert event.actor == str(admin.public_id) and event.details["fields"] == list(CONTACT)
+    assert "Dieter" not in repr(event.details)  # field names, not the values
+
+    async with logged_in(app, teacher) as http:
+        page = await http.get("/privacy")
+        assert "school-contact" not in page.text
+        refused = await http.post("/privacy/school-contact", data={**CONTACT, "head_name": "Ich",
+                                                                   "csrf_token": browser.csrf_from(page.text)})
+        assert refused.status_code == 403
+    assert (await School.get(id=school.id)).head_name == "Dr. Hella Leitung"
+
+    # The operator's details come from the settings; with them the record has nothing left to fill in.
+    complete = await records.build(await School.get(id=school.id), settings_of(app, **PROCESSOR))
+    assert values(complete, "processor")["Betreiber"] == "Kommunales Rechenzentrum Nord"
+    assert "todo" not in [sub.id for part in complete.parts for sub in part.parts]
+    for locale in ("de", "en"):
+        pdf = joined("\n".join(pdf_pages(records_render.pdf(complete, locale))))
+        odt = odt_text(records_render.odt(complete, locale))
+        for text in (pdf, odt):
+            for expected in PROCESSOR.values():
+                assert expected in text, (locale, expected)
+            assert "FEHLT" not in text and "MISSING" not in text
+    english = values(complete, "dpo", "en")
+    assert english["Contact (e-mail, phone)"] == "dsb@schulamt.example, phone +49 4931 999-0"

@@ -60,7 +60,7 @@ SCHOOLCLOUD_S3_SECURE: {{ $v.s3.secure | toString | toJson }}
 SCHOOLCLOUD_OIDC_ISSUER: {{ $v.oidc.issuer | toJson }}
 SCHOOLCLOUD_OIDC_CLIENT_ID: {{ $v.oidc.clientId | toJson }}
 {{- /* Empty means the app's own default, so leave the variable out. */}}
-{{- range $name, $value := dict "OIDC_SCOPES" $v.oidc.scopes "OIDC_ROLE_CLAIM" $v.oidc.roleClaim "OIDC_ROLE_MAP" $v.oidc.roleMap "OIDC_SCHOOL_CLAIM" $v.oidc.schoolClaim "OIDC_CLASSES_CLAIM" $v.oidc.classesClaim "OIDC_USERNAME_CLAIM" $v.oidc.usernameClaim "BOOTSTRAP_SCHOOL" $v.bootstrapSchool "TRUSTED_PROXIES" $v.trustedProxies "REDIS_PREFIX" $v.redis.prefix }}
+{{- range $name, $value := dict "OIDC_SCOPES" $v.oidc.scopes "OIDC_ROLE_CLAIM" $v.oidc.roleClaim "OIDC_ROLE_MAP" $v.oidc.roleMap "OIDC_SCHOOL_CLAIM" $v.oidc.schoolClaim "OIDC_CLASSES_CLAIM" $v.oidc.classesClaim "OIDC_USERNAME_CLAIM" $v.oidc.usernameClaim "BOOTSTRAP_SCHOOL" $v.bootstrapSchool "TRUSTED_PROXIES" $v.trustedProxies "REDIS_PREFIX" $v.redis.prefix "PROCESSOR_NAME" $v.processor.name "PROCESSOR_ADDRESS" $v.processor.address "PROCESSOR_CONTACT" $v.processor.contact "PROCESSOR_DPO" $v.processor.dpo }}
 {{- if $value }}
 SCHOOLCLOUD_{{ $name }}: {{ $value | toJson }}
 {{- end }}

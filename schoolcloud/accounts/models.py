@@ -24,6 +24,17 @@ class School(Model):
     # Amtliche Schulnummer; external IdPs name the school by it.
     school_number = fields.CharField(max_length=32, unique=True, null=True)
     state = fields.CharField(max_length=2, default="", description="Land code, e.g. NI, NW, BY")
+    # The controller's contact details and its data protection officer, for the record of processing
+    # activities (Art. 30(1)(a) GDPR); entered by the school's administrators (privacy/school_contact.py).
+    street = fields.CharField(max_length=200, default="", db_default="")
+    postal_code = fields.CharField(max_length=10, default="", db_default="")
+    city = fields.CharField(max_length=100, default="", db_default="")
+    phone = fields.CharField(max_length=40, default="", db_default="")
+    email = fields.CharField(max_length=254, default="", db_default="")
+    head_name = fields.CharField(max_length=200, default="", db_default="")
+    dpo_name = fields.CharField(max_length=200, default="", db_default="")
+    dpo_email = fields.CharField(max_length=254, default="", db_default="")
+    dpo_phone = fields.CharField(max_length=40, default="", db_default="")
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 

@@ -114,15 +114,48 @@ async def build(school: School, settings: Settings) -> Records:
 
 # --- controller and processor ------------------------------------------------------------------------
 
+def missing(by_school: bool, setting: str = "") -> L:
+    """The value of a row whose content is not there yet, saying who fills it in where."""
+    if by_school:
+        return L("FEHLT: von der Schuladministration unter „Datenschutz“ einzutragen",
+                 "MISSING: to be entered by the school's administrators under \"Privacy\"")
+    return L(f"FEHLT: vom Betreiber in der Einstellung SCHOOLCLOUD_{setting} einzutragen",
+             f"MISSING: to be set by the operator in SCHOOLCLOUD_{setting}")
+
+
+def _address(school: School) -> str:
+    town = " ".join(p for p in (school.postal_code, school.city) if p)
+    return ", ".join(p for p in (school.street, town) if p) if school.street and school.city else ""
+
+
+def _contact(email: str, phone: str) -> Value:
+    if not (email or phone):
+        return ""
+    return L(", ".join(p for p in (email, f"Tel. {phone}" if phone else "") if p),
+             ", ".join(p for p in (email, f"phone {phone}" if phone else "") if p))
+
+
 async def _parties(school: School, settings: Settings) -> Part:
     part = Part("parties", L("Verantwortlicher und Auftragsverarbeiter", "Controller and processor"))
+    todo = Part("todo", L("Noch zu ergänzen", "Still to be filled in"))
+
+    def row(target: Part, label: L, value: Value, by_school: bool, setting: str = "") -> None:
+        if value:
+            target.row(label, value)
+        else:
+            target.row(label, missing(by_school, setting))
+            todo.row(L(f"{target.title.de}: {label.de}", f"{target.title.en}: {label.en}"),
+                     L("Schuladministration (Seite „Datenschutz“)", "school administrators (\"Privacy\" page)")
+                     if by_school else L(f"Betreiber (SCHOOLCLOUD_{setting})", f"operator (SCHOOLCLOUD_{setting})"))
+
     controller = Part("controller", L("Verantwortlicher (Art. 4 Nr. 7 DSGVO)", "Controller (Art. 4(7) GDPR)"))
     controller.row(L("Schule", "School"), school.name)
     controller.row(L("Schulnummer", "School number"), school.school_number or L("nicht erfasst", "not recorded"))
     controller.row(L("Land", "Land (federal state)"),
                    STATES.get(school.state, school.state) or L("nicht erfasst", "not recorded"))
-    controller.row(L("Anschrift", "Address"),
-                   L("nicht in schoolcloud erfasst; bitte ergänzen", "not recorded in schoolcloud; please add"))
+    row(controller, L("Schulleitung", "Head of school"), school.head_name, True)
+    row(controller, L("Anschrift", "Postal address"), _address(school), True)
+    row(controller, L("Kontakt (E-Mail, Telefon)", "Contact (e-mail, phone)"), _contact(school.email, school.phone), True)
     admins = await User.filter(school_id=school.id, role=Role.SCHOOL_ADMIN, active=True) \
         .order_by("family_name", "given_name")
     controller.row(L("Schuladministration (Ansprechpersonen in schoolcloud)", "School administrators (contacts in "
@@ -130,10 +163,22 @@ async def _parties(school: School, settings: Settings) -> Part:
     carrier = await CarrierSchool.get_or_none(school_id=school.id).select_related("carrier")
     controller.row(L("Schulträger", "School carrier (Schulträger)"),
                    carrier.carrier.name if carrier else L("nicht zugeordnet", "not assigned"))
+
+    dpo = Part("dpo", L("Datenschutzbeauftragte oder Datenschutzbeauftragter des Verantwortlichen (Art. 37 DSGVO)",
+                        "The controller's data protection officer (Art. 37 GDPR)"))
+    row(dpo, L("Name", "Name"), school.dpo_name, True)
+    row(dpo, L("Kontakt (E-Mail, Telefon)", "Contact (e-mail, phone)"), _contact(school.dpo_email, school.dpo_phone),
+        True)
+
     processor = Part("processor", L("Auftragsverarbeiter (Art. 28 DSGVO)", "Processor (Art. 28 GDPR)"))
-    processor.row(L("Betreiber", "Operator"),
-                  L("der Betreiber dieser schoolcloud-Installation (Vertrag zur Auftragsverarbeitung erforderlich)",
-                    "the operator of this schoolcloud installation (a data processing agreement is required)"))
+    row(processor, L("Betreiber", "Operator"), settings.processor_name, False, "PROCESSOR_NAME")
+    row(processor, L("Anschrift", "Postal address"), settings.processor_address, False, "PROCESSOR_ADDRESS")
+    row(processor, L("Kontakt", "Contact"), settings.processor_contact, False, "PROCESSOR_CONTACT")
+    row(processor, L("Datenschutzbeauftragte oder Datenschutzbeauftragter des Betreibers",
+                     "The operator's data protection officer"), settings.processor_dpo, False, "PROCESSOR_DPO")
+    processor.row(L("Vertrag", "Agreement"),
+                  L("Vertrag zur Auftragsverarbeitung zwischen Schule (bzw. Schulträger) und Betreiber erforderlich",
+                    "a data processing agreement between the school (or its carrier) and the operator is required"))
     processor.row(L("Adresse der Installation", "Address of the installation"), settings.base_url)
     operators = await User.filter(role=Role.OPERATOR, active=True).count()
     processor.row(L("Betreiber-Konten", "Operator accounts"), operators)
@@ -141,7 +186,7 @@ async def _parties(school: School, settings: Settings) -> Part:
                   L("Schulen und deren erste Administratoren anlegen; keine Inhalte und keine Daten von "
                     "Schülerinnen und Schülern", "create schools and their first administrators; no content "
                     "and no pupils' data"))
-    part.parts = [controller, processor]
+    part.parts = [*([todo] if todo.rows else []), controller, dpo, processor]
     return part
 
 

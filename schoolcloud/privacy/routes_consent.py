@@ -6,16 +6,17 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import Route
 
-from schoolcloud.accounts.pages import actor, form, notify, redirect, take_notice
+from schoolcloud.accounts.pages import actor, errors_by_field, form, form_values, notify, redirect, take_notice
 from schoolcloud.accounts.models import Role
 from schoolcloud.accounts.permissions import require_school_admin
 from schoolcloud.accounts.services_users import school_user
 from schoolcloud.auth.current import page
+from schoolcloud.privacy import school_contact
 from schoolcloud.privacy import services_consent as consent
 from schoolcloud.privacy import services_restriction as restriction
 from schoolcloud.privacy.routes_export import export_context
 from schoolcloud.privacy.services_directory import class_directory
-from schoolcloud.web.errors import AppError, Forbidden
+from schoolcloud.web.errors import AppError, Forbidden, ValidationError
 from schoolcloud.web.i18n import N_
 from schoolcloud.web.i18n import gettext_ as _
 from schoolcloud.web.templating import render
@@ -35,13 +36,35 @@ async def _attempt(request: Request, work, back: str):
     return redirect(back)
 
 
-@page
-async def privacy_index(request: Request):
-    user = actor(request)
+async def _index(request: Request, user, contact: dict | None = None, errors: dict | None = None,
+                 status: int = 200):
     if user.school_id is None:
         raise Forbidden()
-    return render(request, "privacy/index.html", page_title=_("Privacy"), states=await consent.overview(user),
-                  notice=take_notice(request), **await export_context(request, user, None))
+    if user.role == Role.SCHOOL_ADMIN and contact is None:
+        contact = school_contact.values_of(await school_contact.school_of(user))
+    return render(request, "privacy/index.html", status_code=status, page_title=_("Privacy"),
+                  states=await consent.overview(user), notice=take_notice(request), contact=contact or {},
+                  contact_fields=school_contact.FIELDS, contact_groups=school_contact.GROUPS, contact_errors=errors or {},
+                  **await export_context(request, user, None))
+
+
+@page
+async def privacy_index(request: Request):
+    return await _index(request, actor(request))
+
+
+@page
+async def save_school_contact(request: Request):
+    """The school's contact details and data protection officer, for the record of processing."""
+    user = actor(request)
+    require_school_admin(user)
+    values = form_values(await form(request), school_contact.NAMES)
+    try:
+        await school_contact.update_contact(user, values)
+    except ValidationError as exc:
+        return await _index(request, user, values, errors_by_field(exc), status=422)
+    notify(request, N_("The school's contact details were saved."))
+    return redirect("/privacy#contact-heading")
 
 
 @page
@@ -146,6 +169,7 @@ async def directory(request: Request):
 
 routes = [
     Route("/privacy", privacy_index, methods=["GET"]),
+    Route("/privacy/school-contact", save_school_contact, methods=["POST"]),
     Route("/privacy/consents/{purpose}/give", give_own, methods=["POST"]),
     Route("/privacy/consents/{purpose}/withdraw", withdraw_own, methods=["POST"]),
     Route("/privacy/class-directory", directory, methods=["GET"]),
