@@ -15,7 +15,11 @@ class SpaceKind:
     CLASS = "class"
     COURSE = "course"
     TEAM = "team"
-    ALL = (PERSONAL, CLASS, COURSE, TEAM)
+    # A course's task material and given feedback, kept for its pupils when the teacher who uploaded
+    # them is erased (tasks/records.py). Nobody reaches it through the files layer: only the tasks'
+    # own rules serve its files.
+    TASK_RECORDS = "task_records"
+    ALL = (PERSONAL, CLASS, COURSE, TEAM, TASK_RECORDS)
 
 
 class NodeKind:
@@ -26,7 +30,8 @@ class NodeKind:
 class Space(Model):
     """A storage area with its own quota and root folder: a personal, class or course space.
 
-    A user's personal space, or the group space of a class or course. Exactly one of ``owner``, ``school_class``, ``course`` is set, matching
+    A user's personal space, the group space of a class, course or team, or a course's task records.
+    Exactly one of ``owner``, ``school_class``, ``course``, ``team``, ``records_course`` is set, matching
     ``kind``; each has at most one space (unique), created lazily on first use."""
 
     id = fields.IntField(primary_key=True)
@@ -40,6 +45,8 @@ class Space(Model):
                                     on_delete=fields.CASCADE)
     team = fields.ForeignKeyField("models.Team", related_name="file_spaces", null=True, unique=True,
                                   on_delete=fields.CASCADE)
+    records_course = fields.ForeignKeyField("models.Course", related_name="task_record_spaces", null=True,
+                                            unique=True, on_delete=fields.CASCADE)
     pupils_may_write = fields.BooleanField(default=False)
     # None: the default for the kind (and, for personal spaces, the owner's role) from the settings.
     quota_bytes = fields.BigIntField(null=True)

@@ -52,6 +52,12 @@ async def course_space(course: Course) -> Space:
     return space or await _create_space(course.school_id, SpaceKind.COURSE, course_id=course.id)
 
 
+async def task_records_space(course_id: int, school_id: int) -> Space:
+    """The course's task records (SpaceKind.TASK_RECORDS): reached by nobody through the files layer."""
+    space = await Space.get_or_none(records_course_id=course_id)
+    return space or await _create_space(school_id, SpaceKind.TASK_RECORDS, records_course_id=course_id)
+
+
 async def root_of(space: Space) -> Node:
     return await Node.get(space_id=space.id, parent_id=None)
 

@@ -418,8 +418,10 @@ async def _measures(school: School, settings: Settings) -> Part:
                 L("jede Person lädt ihre Daten als ZIP herunter", "everyone downloads their data as a ZIP"))
     records.row(L("Löschung (Art. 17)", "Erasure (Art. 17)"),
                 L("Konto, persönliche Ablage, Freigaben und Sitzungen werden entfernt; in geteilten Inhalten "
-                  "erscheint ein Pseudonym", "account, personal space, shares and sessions are removed; shared "
-                  "content shows a pseudonym"))
+                  "erscheint ein Pseudonym; Aufgabenmaterial und Rückmeldedateien einer Lehrkraft bleiben dem "
+                  "Kurs für die Schülerinnen und Schüler erhalten",
+                  "account, personal space, shares and sessions are removed; shared content shows a pseudonym; "
+                  "a teacher's task material and feedback files stay with the course for its pupils"))
     records.row(L("Einschränkung (Art. 18)", "Restriction (Art. 18)"),
                 L("Konten können eingefroren werden", "accounts can be frozen"))
 

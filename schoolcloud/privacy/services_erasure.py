@@ -2,11 +2,13 @@
 
 ``accounts.services_users.delete_user`` stays the one place accounts are deleted and calls ``erase_data``
 first: the personal space with every file, version and trash entry (rows first, then the objects, as
-everywhere in files/), the person's unfinished uploads (their part objects), the shares and public links
-they made. Sessions, memberships, consents, IdP grants and the row follow in delete_user. In content
-that stays (files they put into class, course and team spaces, hand-ins, feedback, lessons), the
-foreign keys to the person are set to NULL, so their name disappears there; where such content shows
-its author (lessons, library entries, plan versions and status steps), a pseudonym ("Former member
+everywhere in files/) except a teacher's task material and given feedback, which move to the course's
+task records for its pupils (tasks/records.py); the person's unfinished uploads (their part objects),
+the shares and public links they made. Sessions, memberships, consents, IdP grants and the row follow in
+delete_user. In content that stays (files they put into class, course and team spaces, hand-ins,
+feedback, kept task material, lessons), the foreign keys to the person are set to NULL, so their name
+disappears there; where such content shows its author (lessons, library entries, tasks, plan versions
+and status steps), a pseudonym ("Former member
 3f2a", pseudonyms.py) takes the name's place. The login throttle's counters keyed by the login name
 go too. The audit trail knows the person only by their public id; ``user.deleted`` also carries the
 pseudonym. One erasure per account runs at a time.
@@ -29,6 +31,8 @@ from schoolcloud.idp.throttle import forget_account
 from schoolcloud.planning.models import PlanRevision, PlanStatusChange
 from schoolcloud.privacy import locks, pseudonyms
 from schoolcloud.privacy.models import AuditEvent
+from schoolcloud.tasks import records as task_records
+from schoolcloud.tasks.models import Task
 from schoolcloud.web.errors import AppError
 from schoolcloud.web.i18n import N_
 
@@ -36,7 +40,7 @@ LEASE = timedelta(hours=1)
 # Content others keep that names its author: (model, foreign key to the user). Each model has a
 # ``<key>_pseudonym`` column that takes the pseudonym before the key is set to NULL.
 AUTHORED = ((Lesson, "created_by"), (LibraryEntry, "published_by"), (PlanRevision, "author"),
-            (PlanStatusChange, "actor"))
+            (PlanStatusChange, "actor"), (Task, "created_by"))
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Erased:
     uploads: int = 0
     shares: int = 0
     links: int = 0
+    kept_folders: int = 0  # a teacher's task material and feedback folders, kept for the course (tasks/records.py)
     pseudonym: str = ""
 
     def as_dict(self) -> dict:
@@ -84,6 +89,7 @@ async def erase_data(ctx: FilesContext, user: User) -> Erased:
     result.objects += await remove_for_account(ctx, user)  # data exports about them or requested by them
     space = await Space.get_or_none(owner_id=user.id, kind=SpaceKind.PERSONAL)
     if space is not None:
+        result.kept_folders = (await task_records.keep(user, space)).folders
         root = await Node.get_or_none(space_id=space.id, parent_id=None)
         if root is not None:
             result.objects += await purge_subtree(ctx, root)

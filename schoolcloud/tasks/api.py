@@ -57,7 +57,7 @@ async def task_detail(request: Request) -> Response:
     user = await api_user(request)
     task_id = request.path_params["task_id"]
     if request.method == "DELETE":
-        await services.delete_task(user, task_id)
+        await services.delete_task(request.app.state.files, user, task_id)
         return Response(status_code=204)
     if request.method == "PATCH":
         await services.update_task(user, task_id, task_input(await json_body(request)))

@@ -46,6 +46,7 @@ class Task(Model):
     closed_at = fields.DatetimeField(null=True)
     created_by = fields.ForeignKeyField("models.User", related_name="created_tasks", null=True,
                                         on_delete=fields.SET_NULL)
+    created_by_pseudonym = fields.CharField(max_length=8, default="", db_default="")  # privacy/pseudonyms.py
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -159,11 +160,16 @@ class WorkPurpose:
 
 
 class WorkFolder(Model):
-    """The folder in a user's personal space that uploads for a task go to (created on first use)."""
+    """The folder in a user's personal space that uploads for a task go to (created on first use).
+
+    A teacher's material and feedback folders outlive the teacher's account: erasure moves them into the
+    course's task records and sets ``user`` to NULL (tasks/records.py); the other rows of an erased
+    account go with it."""
 
     id = fields.IntField(primary_key=True)
     task = fields.ForeignKeyField("models.Task", related_name="work_folders", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("models.User", related_name="task_work_folders", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="task_work_folders", null=True,
+                                  on_delete=fields.CASCADE)
     # purpose, and for feedback ":<submission id>": unique per task and user
     key = fields.CharField(max_length=40)
     node = fields.ForeignKeyField("models.Node", related_name=False, on_delete=fields.CASCADE)

@@ -7,13 +7,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import Route
 
-from schoolcloud.accounts.models import Course, Role
+from schoolcloud.accounts.models import Course, Role, User
 from schoolcloud.accounts.pages import errors_by_field
 from schoolcloud.auth.current import page
 from schoolcloud.courses import hooks
 from schoolcloud.courses.models import Lesson
 from schoolcloud.courses.services_lessons import is_visible
 from schoolcloud.files.routes import actor, back, human_size, notify, refused, take_notice
+from schoolcloud.privacy.pseudonyms import person_name
 from schoolcloud.tasks import access, grading, services, submissions, workfolders
 from schoolcloud.tasks.models import Audience, GradeScale, Task, WorkPurpose
 from schoolcloud.tasks.pages import grade_options, helpers, input_time
@@ -151,7 +152,9 @@ async def task_context(user, view, *, text: str = "", error: str | None = None) 
     lesson = await Lesson.get_or_none(id=task.lesson_id) if task.lesson_id else None
     if lesson is not None and not view.is_teacher and not is_visible(lesson):
         lesson = None  # a draft lesson stays hidden from pupils
+    author = await User.get_or_none(id=task.created_by_id) if task.created_by_id else None
     context = {"view": view, "task": task, "state": services.submission_state(task), "lesson": lesson,
+               "author": person_name(author, task.created_by_pseudonym),
                "attachments": await workfolders.attachments(task.id), "human_size": human_size, "error": error,
                "text": text}
     if view.is_teacher:
@@ -212,7 +215,7 @@ async def delete_task(request: Request):
     user = actor(request)
     view = await access.teacher_view(user, request.path_params["task_id"])
     await checked_form(request)
-    await services.delete_task(user, view.task.id)
+    await services.delete_task(request.app.state.files, user, view.task.id)
     notify(request, "ok", _("The task was deleted."))
     return back(f"/courses/{view.task.course_id}/tasks")
 

@@ -11,7 +11,8 @@ from schoolcloud.accounts.models import Course, Role, User
 from schoolcloud.courses.models import Lesson
 from schoolcloud.courses.richtext import render_markdown
 from schoolcloud.privacy import audit
-from schoolcloud.tasks import access
+from schoolcloud.files.context import FilesContext
+from schoolcloud.tasks import access, records
 from schoolcloud.tasks.access import TaskView, now
 from schoolcloud.tasks.models import Audience, Submission, Task, TaskGroup, TaskMember
 from schoolcloud.tasks.validation import TaskInput, invalid_lesson, invalid_pupil
@@ -132,10 +133,13 @@ async def set_closed(user: User, task_id, closed: bool) -> Task:
     return (await access.teacher_view(user, view.task.id)).task
 
 
-async def delete_task(user: User, task_id) -> None:
-    """Deletes the task with its submissions' records; the files stay in their owners' spaces."""
+async def delete_task(ctx: FilesContext, user: User, task_id) -> None:
+    """Deletes the task with its submissions' records; the files stay in their owners' spaces, except the
+    material and feedback kept from erased teachers (records.py), which nobody else owns."""
     view = await access.teacher_view(user, task_id)
+    kept = await records.kept_folders(view.task.id)
     await Task.filter(id=view.task.id).delete()
+    await records.purge(ctx, kept)
     await audit.record("tasks.delete", actor=user, school_id=view.task.school_id, target_type="task",
                        target_id=view.task.id, details={"course": view.task.course_id})
 

@@ -1,0 +1,97 @@
+"""Teaching records that outlive the teacher: a task's material and the feedback files pupils were given.
+
+While the teacher's account exists they live in the teacher's personal space (work folders,
+workfolders.py), where the teacher manages them like any of their files and their quota counts them.
+The school, not the teacher, is the controller of teaching records, so erasing the teacher's account
+(Art. 17, privacy/services_erasure.py) must not take them from the course's pupils: ``keep`` moves the
+teacher's live material and feedback folders, with every version and trash entry inside them, into the
+course's task records space (``SpaceKind.TASK_RECORDS``, one per course, created on first use) before
+the personal space is purged. Nodes and versions keep their ids, so ``FeedbackFile`` rows and the
+material lists (``WorkFolder`` rows, whose ``user`` becomes NULL) go on pointing at them; their bytes
+move from the personal space's usage to the records space's in the same transaction (fsck agrees).
+
+Why not course-owned from the start: the course's own space is readable by all its pupils, and a
+feedback file is for one pupil only; a records space written by teachers would need its own rules in the
+files layer. Moving at erasure keeps the files layer's rules as they are and the teacher's files theirs
+while they teach. Nobody reaches the records space through the files layer (permissions.py gives it no
+access); the tasks' rules (access.py, downloads.py) serve its files as before. The records go when
+their task is deleted (``kept_folders`` and ``purge``) or with the course (the space's foreign key).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from schoolcloud.accounts.models import User
+from schoolcloud.files.context import FilesContext
+from schoolcloud.files.models import Node, NodeKind, Space, SpaceKind
+from schoolcloud.files.names import OnConflict, name_key
+from schoolcloud.files.spaces import now, release, root_of, task_records_space
+from schoolcloud.files.trash import purge_subtree
+from schoolcloud.files.tree import choose_name, retry_on_collision, subtree_ids, version_bytes
+from schoolcloud.tasks.models import WorkFolder, WorkPurpose
+
+
+@dataclass
+class Kept:
+    folders: int = 0
+    bytes: int = 0
+
+
+def _kept_purpose(key: str) -> bool:
+    return key == WorkPurpose.ATTACHMENTS or key.startswith(f"{WorkPurpose.FEEDBACK}:")
+
+
+async def keep(user: User, personal: Space) -> Kept:
+    """Move the user's live material and feedback folders from their personal space into the task
+    records of each task's course. Call before the personal space is purged."""
+    kept = Kept()
+    rows = await WorkFolder.filter(user_id=user.id, node__space_id=personal.id, node__trash_key=0) \
+        .select_related("task", "node").order_by("id")
+    for row in rows:
+        if not _kept_purpose(row.key):
+            continue  # a pupil's hand-in folder is their own (what was handed in stays in the submission)
+        target = await task_records_space(row.task.course_id, row.task.school_id)
+        kept.bytes += await _move(row.node, personal, target)
+        await WorkFolder.filter(id=row.id).update(user_id=None)  # the row outlives the account
+        kept.folders += 1
+    return kept
+
+
+async def _move(folder: Node, source: Space, target: Space) -> int:
+    root = await root_of(target)
+    ids = await subtree_ids(folder.id)
+    size = await version_bytes(ids)
+
+    async def work() -> None:
+        async with in_transaction() as conn:
+            chosen, _ = await choose_name(root, folder.name, NodeKind.FOLDER, OnConflict.RENAME, conn)
+            # Not spaces.charge: the records must not be refused for want of quota while an account is
+            # erased; the group quota only stops new uploads, and nobody uploads into this space.
+            await Space.filter(id=target.id).using_db(conn).update(used_bytes=F("used_bytes") + size)
+            await release(conn, source.id, size)
+            for start in range(0, len(ids), 500):
+                await Node.filter(id__in=ids[start:start + 500]).using_db(conn).update(space_id=target.id)
+            await Node.filter(id=folder.id).using_db(conn).update(parent_id=root.id, name=chosen,
+                                                                  name_key=name_key(chosen))
+            await Node.filter(id=root.id).using_db(conn).update(modified_at=now())
+
+    await retry_on_collision(work)
+    return size
+
+
+async def kept_folders(task_id: int) -> list[Node]:
+    """The task's kept records (material and feedback folders of erased teachers)."""
+    node_ids = await WorkFolder.filter(task_id=task_id).values_list("node_id", flat=True)
+    return await Node.filter(id__in=node_ids, space__kind=SpaceKind.TASK_RECORDS) if node_ids else []
+
+
+async def purge(ctx: FilesContext, folders: list[Node]) -> int:
+    """Remove kept records for good (their task was deleted); returns the objects removed."""
+    removed = 0
+    for folder in folders:
+        removed += await purge_subtree(ctx, folder)
+    return removed

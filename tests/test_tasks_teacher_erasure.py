@@ -1,0 +1,120 @@
+"""Erasing a teacher's account (Art. 17) keeps the teaching records the school is responsible for: the
+task's material and the feedback files pupils were given move from the teacher's personal space into the
+course's task records, so the pupils still download the same bytes, the pupil's export still holds the
+feedback, the usage moves with the bytes, fsck finds nothing wrong, the teacher's other files are gone,
+the task names the teacher only by the pseudonym, and nobody reaches the records through the files
+layer; deleting the task afterwards removes the kept records with their objects."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from schoolcloud.accounts.models import Role
+from schoolcloud.files.models import FileVersion, Node, Space, SpaceKind
+from schoolcloud.privacy.models import AuditEvent
+from schoolcloud.tasks.models import Submission, WorkFolder
+from storage.local import LocalStore
+from tests.support.data import make_member
+from tests.support.files import personal_root, store_keys, upload
+from tests.support.tasks import as_user, course_with
+from tests.test_privacy_erasure import fsck_problems
+from tests.test_privacy_export import export
+
+pytestmark = pytest.mark.postgres
+MATERIAL = b"Arbeitsblatt Bruchrechnung " * 100
+FEEDBACK = b"Korrekturen am Rand, Seite 2"
+
+
+def drifted(app) -> set[int]:
+    out = app.cli("fsck", "--grace-minutes", "0", check=False).stdout
+    return {int(line.split()[1].rstrip(":")) for line in out.splitlines()
+            if line.startswith("space ") and "usage recorded" in line}
+
+
+async def test_erasing_the_teacher_keeps_material_and_feedback_for_the_pupils(app):
+    course, teacher, (anna, ben) = await course_with()
+    admin = await make_member(await course.school, Role.SCHOOL_ADMIN)
+    colleague = await make_member(await course.school, Role.TEACHER)
+    await course.teachers.add(colleague)
+    store = LocalStore(app.var_dir / "objects")
+    async with as_user(app, teacher) as http:
+        task = (await http.post(f"/api/v1/courses/{course.id}/tasks", json={
+            "title": "Brüche", "instructions": "Bitte lösen.", "grade_scale": "grades"})).json()
+        material_folder = (await http.post(f"/api/v1/tasks/{task['id']}/attachments-folder")).json()["folder_id"]
+        sheet = (await upload(http, material_folder, "Blatt.txt", MATERIAL)).json()
+        assert (await upload(http, material_folder, "Blatt.txt", MATERIAL + b"v2", on_conflict="overwrite")) \
+            .status_code in (200, 201)
+        private = (await upload(http, await personal_root(http), "Privat.txt", b"nur meins")).json()
+    async with as_user(app, anna) as http:
+        folder = (await http.post(f"/api/v1/tasks/{task['id']}/my-submission/folder")).json()["folder_id"]
+        await upload(http, folder, "Lösung.txt", b"3/4")
+        assert (await http.post(f"/api/v1/tasks/{task['id']}/my-submission", json={"text": "fertig"})).status_code == 201
+    submission = await Submission.get(task_id=task["id"], pupil_id=anna.id)
+    async with as_user(app, teacher) as http:
+        feedback_folder = (await http.post(f"/api/v1/submissions/{submission.id}/feedback-folder")).json()["folder_id"]
+        note = (await upload(http, feedback_folder, "Anmerkungen.txt", FEEDBACK)).json()
+        assert (await http.put(f"/api/v1/submissions/{submission.id}/feedback",
+                               json={"grade": "2", "feedback": "Gut", "release": True})).status_code == 200
+        page = await http.get(f"/tasks/{task['id']}")
+        assert f"{teacher.given_name} {teacher.family_name}" in page.text  # the author, while the account exists
+
+    personal = await Space.get(owner_id=teacher.id)
+    kept_ids = [sheet["id"], note["id"], material_folder, feedback_folder]
+    kept_keys = set(await FileVersion.filter(node_id__in=kept_ids).values_list("object_key", flat=True))
+    kept_bytes = sum(await FileVersion.filter(node_id__in=kept_ids).values_list("size", flat=True))
+    private_keys = set(await FileVersion.filter(node_id=private["id"]).values_list("object_key", flat=True))
+    assert len(kept_keys) == 3 and kept_bytes == 2 * len(MATERIAL) + 2 + len(FEEDBACK)
+    before = fsck_problems(app)
+
+    async with as_user(app, admin) as http:
+        assert (await http.delete(f"/api/v1/users/{teacher.public_id}")).status_code == 204
+
+    # The records now belong to the course's task records, with their bytes.
+    records = await Space.get(records_course_id=course.id)
+    assert records.kind == SpaceKind.TASK_RECORDS and records.owner_id is None
+    assert records.used_bytes == kept_bytes
+    assert set(await Node.filter(id__in=kept_ids).values_list("space_id", flat=True)) == {records.id}
+    assert not await Space.filter(id=personal.id).exists()
+    assert await WorkFolder.filter(task_id=task["id"], user_id=None).count() == 2
+    stored = set(await store_keys(store))
+    assert kept_keys <= stored and not private_keys & stored
+    after = fsck_problems(app)
+    assert not kept_keys & after["orphans"] and after["orphans"] <= before["orphans"]
+    assert after["missing"] <= before["missing"] and records.id not in drifted(app)
+    event = await AuditEvent.filter(action="user.deleted", target_id=str(teacher.public_id)).first()
+    assert event.details["kept_folders"] == 2 and event.details["objects"] == 1
+    tag = event.details["pseudonym"]
+
+    async with as_user(app, anna) as http:
+        shown = (await http.get(f"/api/v1/tasks/{task['id']}")).json()
+        [material] = shown["attachments"]
+        got = await http.get(f"/api/v1/tasks/{task['id']}/attachments/{material['id']}")
+        assert got.status_code == 200 and got.content == MATERIAL + b"v2"
+        mine = (await http.get(f"/api/v1/submissions/{submission.id}")).json()
+        [given] = mine["feedback_files"]
+        got = await http.get(f"/api/v1/task-files/feedback/{given['id']}")
+        assert got.status_code == 200 and got.content == FEEDBACK
+        page = await http.get(f"/tasks/{task['id']}")
+        assert f"Ehemaliges Mitglied {tag}" in page.text and teacher.family_name not in page.text
+        archive = await export(http)
+        [handed_in] = json.loads(archive.read("data.json"))["submissions"]
+        assert archive.read(handed_in["feedback"]["files"][0]["path"]) == FEEDBACK
+        # Not through the files layer: the pupil cannot open the records space or its files.
+        assert (await http.get(f"/api/v1/files/spaces/{records.id}")).status_code == 404
+        assert (await http.get(f"/api/v1/files/content/{note['id']}")).status_code == 404
+    async with as_user(app, admin) as http:  # administrators do not read pupils' feedback either
+        assert (await http.get(f"/api/v1/files/content/{note['id']}")).status_code == 404
+        assert records.id not in {s["id"] for s in (await http.get("/api/v1/files/spaces")).json()["items"]}
+        assert (await http.get("/api/v1/files/search", params={"q": "Anmerkungen"})).json()["items"] == []
+    async with as_user(app, colleague) as http:  # the course's other teacher still has the material
+        got = await http.get(f"/api/v1/tasks/{task['id']}/attachments/{material['id']}")
+        assert got.status_code == 200 and got.content == MATERIAL + b"v2"
+        # Deleting the task removes the kept records, rows and objects.
+        assert (await http.delete(f"/api/v1/tasks/{task['id']}")).status_code == 204
+    assert not await Node.filter(id__in=kept_ids).exists()
+    assert not kept_keys & set(await store_keys(store))
+    assert (await Space.get(id=records.id)).used_bytes == 0
+    assert not kept_keys & fsck_problems(app)["orphans"] and records.id not in drifted(app)
+    await store.close()
