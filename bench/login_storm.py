@@ -8,10 +8,9 @@ the password hashing alone, measured in the same run, and PASS or MISS against t
     .venv/bin/python bench/login_storm.py --postgres --redis --pupils 300
     .venv/bin/python bench/login_storm.py --hash staff     # pupils whose hashes still have the staff set
 
-One instance: one `uvicorn schoolcloud.asgi:app` with SCHOOLCLOUD_WORKERS server processes (default: one per
-core, as `schoolcloud serve` runs with SCHOOLCLOUD_WORKERS set so), on a fresh SQLite file (default) or a
-fresh PostgreSQL database at 127.0.0.1:5432 (``--postgres``), local-disk storage, and no Redis unless
-``--redis`` (one instance needs none). The output's first line says what ran.
+One instance: one `schoolcloud serve` with SCHOOLCLOUD_WORKERS server processes (default: one per core),
+on a fresh SQLite file (default) or a fresh PostgreSQL database at 127.0.0.1:5432 (``--postgres``),
+local-disk storage, and no Redis unless ``--redis`` (one instance needs none). The output's first line says what ran.
 
 Every pupil has a password hash with the parameters pupils get (OWASP's minimum argon2id set, see
 schoolcloud/accounts/passwords.py); ``--hash staff`` seeds the heavier staff set instead, as pupils who
@@ -221,7 +220,7 @@ async def main() -> int:
         return 1
     p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
     database = "PostgreSQL (a fresh database at 127.0.0.1:5432)" if database_url else "SQLite (a fresh file)"
-    print(f"one instance: uvicorn with {args.workers} server process{'es' if args.workers > 1 else ''} "
+    print(f"one instance: `schoolcloud serve` with {args.workers} server process{'es' if args.workers > 1 else ''} "
           f"(SCHOOLCLOUD_WORKERS={args.workers}; {processes} process{'es' if processes > 1 else ''} in its tree), {database}, "
           f"{'Redis' if args.redis else 'no Redis'}; {cores()} cores; pupils' hashes: {args.hash} argon2id set")
     print(f"storm:               {ok + len(failures)} pupils, {args.concurrency} at a time; "

@@ -7,9 +7,9 @@ on the local and the S3 backend, each beside a baseline measured in the same run
 
 The server runs with one process per core (SCHOOLCLOUD_WORKERS, as an operator would start it on this
 machine); the clients are curl (16 parallel transfers for the small files), so that the client's own
-CPU use stays out of the figures. Server memory: the RSS sum over all its processes (supervisor,
-workers, multiprocessing's resource tracker), the largest process, and the PSS sum (shared pages
-counted once).
+CPU use stays out of the figures. Server memory: the RSS sum over all its processes (the launcher's
+supervisor and its workers, see schoolcloud/launcher.py), the largest process, and the PSS sum (shared
+pages counted once).
 
 Baselines: `cp` + `sync` of the same data on the same disk for local (the upload fsyncs too), run right
 before each of the three large uploads so both meet the same page-cache state; the median of each

@@ -167,15 +167,24 @@ async def check_start(settings: Settings) -> None:
     await _with_db(settings, lambda: check_encryption(settings))
 
 
-def serve(settings: Settings) -> None:
-    import uvicorn
+def launcher_command(settings: Settings) -> list[str]:
+    """The launcher (schoolcloud/launcher.py) with the server settings; the app reads the rest of its
+    configuration from the environment, which the launcher's processes inherit."""
+    return [sys.executable, "-m", "schoolcloud.launcher", "--host", settings.host, "--port", str(settings.port),
+            "--workers", str(settings.workers), "--log-level", settings.log_level,
+            "--forwarded-allow-ips", settings.trusted_proxies]
 
+
+def serve(settings: Settings) -> None:
+    """Replace this process by the launcher: the supervisor of several workers then holds none of the
+    modules imported here, and keeps this process id (PID 1 in a container gets the stop signal)."""
     if settings.base_url.startswith("http://") and settings.embedded_idp:
         # Authlib refuses plain-HTTP OAuth unless told; only acceptable on a loopback development setup.
         os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
     print(f"schoolcloud is running at {settings.base_url}/", flush=True)
-    uvicorn.run("schoolcloud.asgi:app", host=settings.host, port=settings.port, log_level=settings.log_level,
-                workers=settings.workers, proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies, server_header=False)
+    sys.stderr.flush()
+    command = launcher_command(settings)
+    os.execv(command[0], command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -183,24 +183,6 @@ async def test_parallel_failures_at_one_address_are_all_counted(app):
     assert (await LoginThrottle.get(key=f"ip:{ip}")).failures == len(pupils)
 
 
-def test_serve_trusts_forwarded_for_only_from_configured_proxies(monkeypatch, tmp_path):
-    import uvicorn
-
-    from schoolcloud import cli
-    from schoolcloud.config import load_settings
-
-    calls = []
-    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
-    default = load_settings({"SCHOOLCLOUD_VAR_DIR": str(tmp_path)})
-    cli.serve(default)
-    assert calls[-1]["proxy_headers"] is True
-    assert calls[-1]["forwarded_allow_ips"] == "127.0.0.1,::1"
-    ingress = load_settings({"SCHOOLCLOUD_VAR_DIR": str(tmp_path), "SCHOOLCLOUD_TRUSTED_PROXIES": "10.42.0.0/16"})
-    cli.serve(ingress)
-    assert calls[-1]["forwarded_allow_ips"] == "10.42.0.0/16"
-
-
 def test_throttle_keys_fit_the_column_for_long_names_and_ipv6():
     from schoolcloud.idp import throttle
     from schoolcloud.idp.models import LoginThrottle

@@ -24,12 +24,12 @@ def server(tmp_path_factory):
 
 
 def worker_pids(server: AppServer) -> set[int]:
-    """uvicorn's worker processes (multiprocessing also starts a resource tracker beside them)."""
+    """The launcher's worker processes (its only children)."""
     children = set()
     for task in os.listdir(f"/proc/{server.process.pid}/task"):
         with open(f"/proc/{server.process.pid}/task/{task}/children") as handle:
             children |= {int(pid) for pid in handle.read().split()}
-    return {pid for pid in children if b"resource_tracker" not in open(f"/proc/{pid}/cmdline", "rb").read()}
+    return children
 
 
 async def test_two_processes_share_one_sqlite_database(server):

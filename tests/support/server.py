@@ -1,5 +1,6 @@
-"""A real schoolcloud server for tests: `schoolcloud migrate`, then uvicorn in a subprocess on a free
-port, against SQLite or PostgreSQL. Tests talk to it over real HTTP."""
+"""A real schoolcloud server for tests: `schoolcloud migrate`, then `schoolcloud serve` in a subprocess on a
+free port (as operators start it: its start checks, then the launcher with SCHOOLCLOUD_WORKERS server
+processes), against SQLite or PostgreSQL. Tests talk to it over real HTTP."""
 
 from __future__ import annotations
 
@@ -82,7 +83,9 @@ class AppServer:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLCLOUD_")}
         self.env.update({
             "SCHOOLCLOUD_BASE_URL": self.base_url,
+            "SCHOOLCLOUD_HOST": "127.0.0.1",
             "SCHOOLCLOUD_PORT": str(self.port),
+            "SCHOOLCLOUD_WORKERS": str(workers),
             "SCHOOLCLOUD_VAR_DIR": str(var_dir),
             "SCHOOLCLOUD_SECRET_KEY": "test-secret-" + "x" * 40,
             "SCHOOLCLOUD_LOG_LEVEL": "warning",
@@ -106,12 +109,9 @@ class AppServer:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self.cli("migrate")
         log = self.log_path.open("ab")
-        workers = ["--workers", str(self.workers)] if self.workers > 1 else []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "schoolcloud.asgi:app", "--host", "127.0.0.1", "--port",
-             str(self.port), "--log-level", "warning", *workers],
-            env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        )
+        # `serve` execs into the launcher: self.process is the supervisor (or the only server process)
+        self.process = subprocess.Popen([sys.executable, "-m", "schoolcloud.cli", "serve"], env=self.env, cwd=ROOT,
+                                        stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90  # generous: a loaded CI machine may take long to import and migrate
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

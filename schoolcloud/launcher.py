@@ -1,0 +1,247 @@
+"""How server processes start: a small pre-fork launcher in front of uvicorn (`schoolcloud serve` execs
+into it after its start checks).
+
+    python -m schoolcloud.launcher --host 127.0.0.1 --port 8000 --workers 2 ...
+
+The launcher binds the listening socket, then starts WORKERS processes that each run uvicorn on that
+inherited socket (`--worker`, started afresh with `python -m`, not forked). With one worker there is
+no supervisor: the process binds and serves itself. With several, the supervising process
+
+- imports only the standard library, never the app, so it stays small (a few MB, where uvicorn's own
+  supervisor held about 26 MB and multiprocessing's resource tracker 13 MB beside it);
+- starts a new worker in place of one that died, at once after a long life, with a growing delay
+  (up to MAX_BACKOFF) after short ones, so that a crash loop does not spin;
+- gives up (exit code of the worker, usually 3) when a worker fails to start before any worker ever
+  became ready: a wrong configuration or an unreachable database fails the start visibly;
+- on SIGTERM or SIGINT stops listening and tells each worker to shut down gracefully (SIGTERM: uvicorn
+  finishes the requests in flight), waits for them and exits 0. A second signal makes them quit at once.
+
+Workers run in a process group of their own, so Ctrl-C in a terminal reaches only the supervisor (which
+forwards it once, as a graceful stop), and each asks the kernel for SIGTERM should the supervisor die.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+BACKLOG = 2048  # uvicorn's default listen queue
+MAX_BACKOFF = 30.0
+#: A worker that lived this long had no start-up problem: the next one starts at once.
+HEALTHY_LIFE = 10.0
+STARTUP_FAILURE = 3  # uvicorn's exit code when the app's lifespan start fails
+GRACEFUL, FORCE = signal.SIGTERM, signal.SIGINT  # what uvicorn takes as "finish, then stop" / "stop now"
+
+
+def parser() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(prog="python -m schoolcloud.launcher", description=__doc__,
+                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    options.add_argument("--app", default="schoolcloud.asgi:app")
+    options.add_argument("--host", default="127.0.0.1")
+    options.add_argument("--port", type=int, default=8000)
+    options.add_argument("--workers", type=int, default=1)
+    options.add_argument("--log-level", default="info")
+    options.add_argument("--forwarded-allow-ips", default="127.0.0.1,::1")
+    # set by the supervisor for its workers
+    options.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    options.add_argument("--fd", type=int, help=argparse.SUPPRESS)
+    options.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
+    options.add_argument("--supervisor", type=int, help=argparse.SUPPRESS)
+    return options
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, as uvicorn would bind it (SO_REUSEADDR, so a restart finds the port free)."""
+    family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(address)
+    sock.listen(BACKLOG)
+    return sock
+
+
+# --- worker ------------------------------------------------------------------------------------------
+
+def worker_config(args: argparse.Namespace):
+    """uvicorn's settings of a worker: the client address from X-Forwarded-For only from trusted proxies,
+    no Server header."""
+    import uvicorn
+
+    return uvicorn.Config(args.app, log_level=args.log_level, backlog=BACKLOG, proxy_headers=True,
+                          forwarded_allow_ips=args.forwarded_allow_ips, server_header=False)
+
+
+def _exit_with_supervisor(supervisor: int) -> None:
+    """Ask Linux for SIGTERM when the supervisor dies, so that no worker outlives it (e.g. after SIGKILL)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    if os.getppid() != supervisor:  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def serve(args: argparse.Namespace, sock: socket.socket, ready_fd: int | None = None) -> None:
+    """Run uvicorn on the listening socket until told to stop; write to ready_fd once it serves."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None):
+            await super().startup(sockets)
+            if self.started and ready_fd is not None:
+                os.write(ready_fd, b"r")
+                os.close(ready_fd)
+
+    Server(worker_config(args)).run(sockets=[sock])
+
+
+# --- supervisor --------------------------------------------------------------------------------------
+
+def log(message: str) -> None:
+    print(f"schoolcloud launcher [{os.getpid()}]: {message}", file=sys.stderr, flush=True)
+
+
+class Worker:
+    def __init__(self, process: subprocess.Popen, ready: int):
+        self.process, self.ready_pipe, self.started, self.ready = process, ready, time.monotonic(), False
+
+
+class Supervisor:
+    def __init__(self, args: argparse.Namespace, sock: socket.socket):
+        self.args, self.sock = args, sock
+        self.workers: dict[int, Worker] = {}  # by pid
+        self.pending: list[float] = []  # when to start a new worker in place of one that ended
+        self.quick_deaths = 0  # workers in a row that died young
+        self.stopping = False
+        self.ever_ready = False
+        self.exit_code = 0
+        self.selector = selectors.DefaultSelector()
+        self.wake_read, wake_write = os.pipe()
+        os.set_blocking(self.wake_read, False)
+        os.set_blocking(wake_write, False)
+        signal.set_wakeup_fd(wake_write)
+        self.signals: list[int] = []
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+            signal.signal(sig, lambda number, _frame: self.signals.append(number))
+        self.selector.register(self.wake_read, selectors.EVENT_READ)
+
+    def start(self) -> None:
+        ready_read, ready_write = os.pipe()
+        command = [sys.executable, "-m", "schoolcloud.launcher", "--worker", "--fd", str(self.sock.fileno()),
+                   "--ready-fd", str(ready_write), "--supervisor", str(os.getpid()), "--app", self.args.app, "--log-level", self.args.log_level,
+                   "--forwarded-allow-ips", self.args.forwarded_allow_ips]
+        process = subprocess.Popen(command, pass_fds=(self.sock.fileno(), ready_write), process_group=0)
+        os.close(ready_write)
+        self.workers[process.pid] = Worker(process, ready_read)
+        self.selector.register(ready_read, selectors.EVENT_READ, process.pid)
+
+    def run(self) -> int:
+        for _ in range(self.args.workers):
+            self.start()
+        while self.workers or (self.pending and not self.stopping):
+            self.start_due()
+            timeout = max(0.0, min(self.pending) - time.monotonic()) \
+                if self.pending and not self.stopping else None
+            for key, _events in self.selector.select(timeout):
+                if key.fd == self.wake_read:
+                    self.drain_wakeups()
+                else:
+                    self.mark_ready(key.data)
+            self.handle_signals()
+            self.reap()
+        return self.exit_code
+
+    def drain_wakeups(self) -> None:
+        try:
+            while os.read(self.wake_read, 512):
+                pass
+        except BlockingIOError:
+            pass
+
+    def mark_ready(self, pid: int) -> None:
+        worker = self.workers[pid]
+        self.selector.unregister(worker.ready_pipe)
+        said = os.read(worker.ready_pipe, 1)  # empty: the worker ended before it was ready
+        os.close(worker.ready_pipe)
+        worker.ready_pipe = -1
+        if said:
+            worker.ready = self.ever_ready = True
+
+    def handle_signals(self) -> None:
+        while self.signals:
+            number = self.signals.pop(0)
+            if number == signal.SIGCHLD:
+                continue
+            if not self.stopping:
+                log(f"{signal.Signals(number).name}: stopping the workers (they finish their requests)")
+                self.stop(GRACEFUL)
+            else:
+                log(f"{signal.Signals(number).name} again: the workers stop at once")
+                self.stop(FORCE)
+
+    def stop(self, how: signal.Signals) -> None:
+        """Stop listening (new connections are refused instead of queueing for no one), tell the workers."""
+        if not self.stopping:
+            self.stopping = True
+            self.sock.close()
+            self.pending.clear()
+        for worker in self.workers.values():
+            worker.process.send_signal(how)
+
+    def reap(self) -> None:
+        for pid, worker in list(self.workers.items()):
+            code = worker.process.poll()
+            if code is None:
+                continue
+            del self.workers[pid]
+            if worker.ready_pipe != -1:
+                self.selector.unregister(worker.ready_pipe)
+                os.close(worker.ready_pipe)
+            if self.stopping:
+                continue
+            self.replace(worker, code)
+
+    def replace(self, worker: Worker, code: int) -> None:
+        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        if not worker.ready and not self.ever_ready:
+            log(f"worker {worker.process.pid} failed to start ({how}); stopping")
+            self.exit_code = code if code > 0 else 1
+            self.stop(GRACEFUL)
+            return
+        lived = time.monotonic() - worker.started
+        self.quick_deaths = 0 if lived >= HEALTHY_LIFE else self.quick_deaths + 1
+        delay = min(MAX_BACKOFF, 0.5 * 2 ** (self.quick_deaths - 1)) if self.quick_deaths else 0.0
+        log(f"worker {worker.process.pid} ended ({how}) after {lived:.0f} s; a new one starts in {delay:.1f} s")
+        self.pending.append(time.monotonic() + delay)
+
+    def start_due(self) -> None:
+        now = time.monotonic()
+        for due in [when for when in self.pending if when <= now]:
+            self.pending.remove(due)
+            self.start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.worker:
+        _exit_with_supervisor(args.supervisor)
+        serve(args, socket.socket(fileno=args.fd), args.ready_fd)
+        return 0
+    sock = bind(args.host, args.port)
+    if args.workers <= 1:
+        serve(args, sock)  # no supervisor: this process is the server
+        return 0
+    return Supervisor(args, sock).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
