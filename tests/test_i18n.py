@@ -49,3 +49,63 @@ def test_lookup_and_negotiation():
     assert negotiate("en-US;q=0.5,de;q=0.9", "en") == "de"
     assert negotiate("en-US,de;q=0.9", "de") == "en"
     assert negotiate("", "en") == "en"
+
+
+def test_catalogues_compile_as_babel_compiles_them():
+    """schoolcloud.web.po (standard library only, used at start-up) gives what Babel's read_po + write_mo
+    give: the same messages, plural forms and charset, for the shipped catalogues and for the cases they
+    may come to contain (fuzzy, untranslated, plural with a missing form, context, escapes, obsolete)."""
+    import gettext
+    import io
+
+    from babel.messages.mofile import write_mo
+
+    from schoolcloud.web.i18n import LOCALE_DIR
+    from schoolcloud.web.po import compile_po
+
+    edge_cases = (LOCALE_DIR / "de/LC_MESSAGES/messages.po").read_text().split("\n\n")[0] + '''
+
+#, fuzzy
+msgid "Unsure"
+msgstr "Unsicher"
+
+msgid "Not yet"
+msgstr ""
+
+msgid "%(num)d file"
+msgid_plural "%(num)d files"
+msgstr[0] "%(num)d Datei"
+msgstr[1] ""
+
+msgctxt "month"
+msgid "May"
+msgstr "Mai"
+
+msgid ""
+"Two \\"lines\\"\\n"
+"and a tab\\t\\\\"
+msgstr ""
+"Zwei \\"Zeilen\\"\\n"
+"und ein Tab\\t\\\\"
+
+#~ msgid "Gone"
+#~ msgstr "Weg"
+'''
+
+    def both(text: str, locale: str):
+        compiled = io.BytesIO()
+        write_mo(compiled, read_po(io.BytesIO(text.encode()), locale=locale))
+        compiled.seek(0)
+        return gettext.GNUTranslations(compiled), gettext.GNUTranslations(io.BytesIO(compile_po(text)))
+
+    for locale in ("de", "en"):
+        texts = [(LOCALE_DIR / locale / "LC_MESSAGES/messages.po").read_text()] + ([edge_cases] if locale == "de" else [])
+        for text in texts:
+            babel, ours = both(text, locale)
+            assert {k: v for k, v in ours._catalog.items() if k} == {k: v for k, v in babel._catalog.items() if k}
+            assert [ours.plural(n) for n in range(5)] == [babel.plural(n) for n in range(5)]
+            assert ours._charset == babel._charset
+    babel, ours = both(edge_cases, "de")
+    assert ours.gettext("Unsure") == "Unsure" and ours.pgettext("month", "May") == "Mai"
+    assert ours.ngettext("%(num)d file", "%(num)d files", 2) == "%(num)d files"
+    assert ours.gettext('Two "lines"\nand a tab\t\\') == 'Zwei "Zeilen"\nund ein Tab\t\\'

@@ -14,7 +14,6 @@ from itertools import groupby
 from pathlib import Path
 
 import jinja2
-from babel.dates import format_date
 
 from schoolcloud.accounts.csv_import import grade_for_class
 from schoolcloud.web.pdf import html_to_pdf
@@ -119,6 +118,8 @@ def _environment() -> jinja2.Environment:
 
 def render_access_letters_html(school_name: str, letters: list[AccessLetter], *, locale: str = "de",
                                login_url: str, issued_on: date | None = None) -> str:
+    from babel.dates import format_date  # with its locale data: only in the processes that print letters
+
     if locale not in TEXTS:
         raise ValueError(f"unsupported locale {locale!r}")
     return _environment().get_template(TEMPLATE).render(

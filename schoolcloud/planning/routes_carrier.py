@@ -77,7 +77,7 @@ async def carrier_export(request: Request):
     name = consolidated.carrier.name
     if fmt == "json":
         return download(serialize.carrier_to_json(consolidated.model), "application/json", file_name(name, ".json"))
-    media_type, suffix, make = exporters.CARRIER_FORMATS[fmt]
+    media_type, suffix, make = exporters().CARRIER_FORMATS[fmt]
     return download(await run_in_threadpool(make, consolidated.model), media_type, file_name(name, suffix))
 
 

@@ -16,22 +16,26 @@ from schoolcloud.files.serving import content_disposition
 from schoolcloud.planning import domain, services_plans
 from schoolcloud.web.errors import NotFound
 
-try:  # the exports land in plans/ separately
-    from plans import export as exporters
-except ImportError:  # pragma: no cover - depends on the plans package's state
-    exporters = None
-
 ORDER = ("pdf", "odt", "docx", "xlsx", "ods", "json")
+
+
+def exporters():
+    """`plans.export`, imported when a plan page or download first needs it: its document builders, the
+    PDF templating and Babel's number formats take about 3 MB in every server process that never shows a
+    plan."""
+    from plans import export
+
+    return export
 
 
 def plan_formats() -> list[tuple[str, str]]:
     """(format, button text) of the downloads offered for a plan."""
-    available = set(exporters.PLAN_FORMATS) | {"json"} if exporters else {"json"}
+    available = set(exporters().PLAN_FORMATS) | {"json"}
     return [(f, f.upper()) for f in ORDER if f in available]
 
 
 def carrier_formats() -> list[tuple[str, str]]:
-    available = set(exporters.CARRIER_FORMATS) | {"json"} if exporters else {"json"}
+    available = set(exporters().CARRIER_FORMATS) | {"json"}
     return [(f, f.upper()) for f in ORDER if f in available]
 
 
@@ -54,7 +58,7 @@ async def export_plan(request: Request):
     plan, _access = await services_plans.get_plan(user, request.path_params["plan_id"])
     if fmt == "json":
         return download(services_plans.export_json(plan), "application/json", file_name(plan.title, ".json"))
-    media_type, suffix, make = exporters.PLAN_FORMATS[fmt]
+    media_type, suffix, make = exporters().PLAN_FORMATS[fmt]
     # The exporter computes the figures and findings itself (it needs the validator's own objects).
     data = await run_in_threadpool(make, domain.parse(services_plans.content_of(plan)))
     return download(data, media_type, file_name(plan.title, suffix))

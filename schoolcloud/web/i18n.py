@@ -1,7 +1,7 @@
 """Translations: German first, English second.
 
 Message ids are English; the German catalogue translates them. Catalogues are read from the .po files at
-start-up (compiled in memory), so there is no build step a newcomer could forget.
+start-up (compiled in memory by `schoolcloud.web.po`), so there is no build step a newcomer could forget.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import gettext
 import io
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from schoolcloud.web.po import compile_po
 
 LOCALES = ("de", "en")
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
@@ -25,12 +24,7 @@ def _load(locale: str) -> gettext.NullTranslations:
     po_path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
     if not po_path.exists():
         return gettext.NullTranslations()
-    with po_path.open("rb") as po_file:
-        catalog = read_po(po_file, locale=locale)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return gettext.GNUTranslations(io.BytesIO(compile_po(po_path.read_text(encoding="utf-8"))))
 
 
 def translations(locale: str) -> gettext.NullTranslations:
