@@ -33,6 +33,23 @@ def drifted(app) -> set[int]:
             if line.startswith("space ") and "usage recorded" in line}
 
 
+async def hand_in(app, pupil, task_id: int, name: str) -> Submission:
+    async with as_user(app, pupil) as http:
+        folder = (await http.post(f"/api/v1/tasks/{task_id}/my-submission/folder")).json()["folder_id"]
+        await upload(http, folder, name, b"3/4")
+        assert (await http.post(f"/api/v1/tasks/{task_id}/my-submission", json={"text": "fertig"})).status_code == 201
+    return await Submission.get(task_id=task_id, pupil_id=pupil.id)
+
+
+async def give_feedback(http, submission: Submission, name: str, content: bytes) -> tuple[int, dict]:
+    """The teacher's feedback folder for the submission and the file uploaded into it; released."""
+    folder = (await http.post(f"/api/v1/submissions/{submission.id}/feedback-folder")).json()["folder_id"]
+    file = (await upload(http, folder, name, content)).json()
+    assert (await http.put(f"/api/v1/submissions/{submission.id}/feedback",
+                           json={"grade": "2", "feedback": "Gut", "release": True})).status_code == 200
+    return folder, file
+
+
 async def test_erasing_the_teacher_keeps_material_and_feedback_for_the_pupils(app):
     course, teacher, (anna, ben) = await course_with()
     admin = await make_member(await course.school, Role.SCHOOL_ADMIN)
@@ -47,25 +64,25 @@ async def test_erasing_the_teacher_keeps_material_and_feedback_for_the_pupils(ap
         assert (await upload(http, material_folder, "Blatt.txt", MATERIAL + b"v2", on_conflict="overwrite")) \
             .status_code in (200, 201)
         private = (await upload(http, await personal_root(http), "Privat.txt", b"nur meins")).json()
-    async with as_user(app, anna) as http:
-        folder = (await http.post(f"/api/v1/tasks/{task['id']}/my-submission/folder")).json()["folder_id"]
-        await upload(http, folder, "Lösung.txt", b"3/4")
-        assert (await http.post(f"/api/v1/tasks/{task['id']}/my-submission", json={"text": "fertig"})).status_code == 201
-    submission = await Submission.get(task_id=task["id"], pupil_id=anna.id)
+    submission = await hand_in(app, anna, task["id"], "Lösung.txt")
     async with as_user(app, teacher) as http:
-        feedback_folder = (await http.post(f"/api/v1/submissions/{submission.id}/feedback-folder")).json()["folder_id"]
-        note = (await upload(http, feedback_folder, "Anmerkungen.txt", FEEDBACK)).json()
-        assert (await http.put(f"/api/v1/submissions/{submission.id}/feedback",
-                               json={"grade": "2", "feedback": "Gut", "release": True})).status_code == 200
+        feedback_folder, note = await give_feedback(http, submission, "Anmerkungen.txt", FEEDBACK)
         page = await http.get(f"/tasks/{task['id']}")
         assert f"{teacher.given_name} {teacher.family_name}" in page.text  # the author, while the account exists
+    bens = await hand_in(app, ben, task["id"], "Bens.txt")
+    async with as_user(app, teacher) as http:
+        # Feedback saved, then its file moved elsewhere in the teacher's files: what Ben was given stays his.
+        folder, loose = await give_feedback(http, bens, "Ben-Hinweise.txt", b"Hinweise fuer Ben")
+        moved = await http.patch(f"/api/v1/files/nodes/{loose['id']}", json={"parent_id": await personal_root(http)})
+        assert moved.status_code == 200, moved.text
+        assert (await http.delete(f"/api/v1/files/nodes/{folder}")).status_code == 200  # the empty folder
 
     personal = await Space.get(owner_id=teacher.id)
-    kept_ids = [sheet["id"], note["id"], material_folder, feedback_folder]
+    kept_ids = [sheet["id"], note["id"], material_folder, feedback_folder, loose["id"]]
     kept_keys = set(await FileVersion.filter(node_id__in=kept_ids).values_list("object_key", flat=True))
     kept_bytes = sum(await FileVersion.filter(node_id__in=kept_ids).values_list("size", flat=True))
     private_keys = set(await FileVersion.filter(node_id=private["id"]).values_list("object_key", flat=True))
-    assert len(kept_keys) == 3 and kept_bytes == 2 * len(MATERIAL) + 2 + len(FEEDBACK)
+    assert len(kept_keys) == 4 and kept_bytes == 2 * len(MATERIAL) + 2 + len(FEEDBACK) + 17
     before = fsck_problems(app)
 
     async with as_user(app, admin) as http:
@@ -84,7 +101,8 @@ async def test_erasing_the_teacher_keeps_material_and_feedback_for_the_pupils(ap
     assert not kept_keys & after["orphans"] and after["orphans"] <= before["orphans"]
     assert after["missing"] <= before["missing"] and records.id not in drifted(app)
     event = await AuditEvent.filter(action="user.deleted", target_id=str(teacher.public_id)).first()
-    assert event.details["kept_folders"] == 2 and event.details["objects"] == 1
+    assert event.details["kept_folders"] == 2 and event.details["kept_files"] == 1
+    assert event.details["objects"] == 1  # the private file
     tag = event.details["pseudonym"]
 
     async with as_user(app, anna) as http:
@@ -104,6 +122,10 @@ async def test_erasing_the_teacher_keeps_material_and_feedback_for_the_pupils(ap
         # Not through the files layer: the pupil cannot open the records space or its files.
         assert (await http.get(f"/api/v1/files/spaces/{records.id}")).status_code == 404
         assert (await http.get(f"/api/v1/files/content/{note['id']}")).status_code == 404
+    async with as_user(app, ben) as http:
+        [given] = (await http.get(f"/api/v1/submissions/{bens.id}")).json()["feedback_files"]
+        got = await http.get(f"/api/v1/task-files/feedback/{given['id']}")
+        assert got.status_code == 200 and got.content == b"Hinweise fuer Ben"
     async with as_user(app, admin) as http:  # administrators do not read pupils' feedback either
         assert (await http.get(f"/api/v1/files/content/{note['id']}")).status_code == 404
         assert records.id not in {s["id"] for s in (await http.get("/api/v1/files/spaces")).json()["items"]}

@@ -49,7 +49,10 @@ class Erased:
     uploads: int = 0
     shares: int = 0
     links: int = 0
-    kept_folders: int = 0  # a teacher's task material and feedback folders, kept for the course (tasks/records.py)
+    # A teacher's task material and feedback folders, and feedback files given from elsewhere, kept for
+    # the course (tasks/records.py).
+    kept_folders: int = 0
+    kept_files: int = 0
     pseudonym: str = ""
 
     def as_dict(self) -> dict:
@@ -89,7 +92,8 @@ async def erase_data(ctx: FilesContext, user: User) -> Erased:
     result.objects += await remove_for_account(ctx, user)  # data exports about them or requested by them
     space = await Space.get_or_none(owner_id=user.id, kind=SpaceKind.PERSONAL)
     if space is not None:
-        result.kept_folders = (await task_records.keep(user, space)).folders
+        kept = await task_records.keep(user, space)
+        result.kept_folders, result.kept_files = kept.folders, kept.files
         root = await Node.get_or_none(space_id=space.id, parent_id=None)
         if root is not None:
             result.objects += await purge_subtree(ctx, root)

@@ -27,17 +27,18 @@ from tortoise.transactions import in_transaction
 
 from schoolcloud.accounts.models import User
 from schoolcloud.files.context import FilesContext
-from schoolcloud.files.models import Node, NodeKind, Space, SpaceKind
+from schoolcloud.files.models import Node, Space, SpaceKind
 from schoolcloud.files.names import OnConflict, name_key
 from schoolcloud.files.spaces import now, release, root_of, task_records_space
 from schoolcloud.files.trash import purge_subtree
 from schoolcloud.files.tree import choose_name, retry_on_collision, subtree_ids, version_bytes
-from schoolcloud.tasks.models import WorkFolder, WorkPurpose
+from schoolcloud.tasks.models import FeedbackFile, WorkFolder, WorkPurpose
 
 
 @dataclass
 class Kept:
     folders: int = 0
+    files: int = 0  # feedback files kept on their own (not in a feedback folder)
     bytes: int = 0
 
 
@@ -58,25 +59,34 @@ async def keep(user: User, personal: Space) -> Kept:
         kept.bytes += await _move(row.node, personal, target)
         await WorkFolder.filter(id=row.id).update(user_id=None)  # the row outlives the account
         kept.folders += 1
+    # Feedback files given from elsewhere in the space (moved out of their folder after the feedback was
+    # saved): the pupil was given them, so they are kept too, one by one.
+    for node_id, course_id, school_id in await FeedbackFile.filter(node__space_id=personal.id).values_list(
+            "node_id", "submission__task__course_id", "submission__task__school_id"):
+        node = await Node.get_or_none(id=node_id, space_id=personal.id)
+        if node is not None:  # (two rows may name the same file)
+            kept.bytes += await _move(node, personal, await task_records_space(course_id, school_id))
+            kept.files += 1
     return kept
 
 
-async def _move(folder: Node, source: Space, target: Space) -> int:
+async def _move(node: Node, source: Space, target: Space) -> int:
+    """Move a folder (with everything below it) or a file from ``source`` into ``target``'s root."""
     root = await root_of(target)
-    ids = await subtree_ids(folder.id)
+    ids = await subtree_ids(node.id)
     size = await version_bytes(ids)
 
     async def work() -> None:
         async with in_transaction() as conn:
-            chosen, _ = await choose_name(root, folder.name, NodeKind.FOLDER, OnConflict.RENAME, conn)
+            chosen, _ = await choose_name(root, node.name, node.kind, OnConflict.RENAME, conn)
             # Not spaces.charge: the records must not be refused for want of quota while an account is
             # erased; the group quota only stops new uploads, and nobody uploads into this space.
             await Space.filter(id=target.id).using_db(conn).update(used_bytes=F("used_bytes") + size)
             await release(conn, source.id, size)
             for start in range(0, len(ids), 500):
                 await Node.filter(id__in=ids[start:start + 500]).using_db(conn).update(space_id=target.id)
-            await Node.filter(id=folder.id).using_db(conn).update(parent_id=root.id, name=chosen,
-                                                                  name_key=name_key(chosen))
+            await Node.filter(id=node.id).using_db(conn).update(parent_id=root.id, name=chosen,
+                                                                name_key=name_key(chosen))
             await Node.filter(id=root.id).using_db(conn).update(modified_at=now())
 
     await retry_on_collision(work)
@@ -84,9 +94,14 @@ async def _move(folder: Node, source: Space, target: Space) -> int:
 
 
 async def kept_folders(task_id: int) -> list[Node]:
-    """The task's kept records (material and feedback folders of erased teachers)."""
-    node_ids = await WorkFolder.filter(task_id=task_id).values_list("node_id", flat=True)
-    return await Node.filter(id__in=node_ids, space__kind=SpaceKind.TASK_RECORDS) if node_ids else []
+    """The task's kept records: material and feedback folders of erased teachers, and feedback files kept
+    on their own (the top-level entries of the records space that belong to this task)."""
+    node_ids = [*await WorkFolder.filter(task_id=task_id).values_list("node_id", flat=True),
+                *await FeedbackFile.filter(submission__task_id=task_id, node_id__not_isnull=True)
+                .values_list("node_id", flat=True)]
+    if not node_ids:
+        return []
+    return await Node.filter(id__in=node_ids, space__kind=SpaceKind.TASK_RECORDS, parent__parent_id__isnull=True)
 
 
 async def purge(ctx: FilesContext, folders: list[Node]) -> int:
