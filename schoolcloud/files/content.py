@@ -18,7 +18,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from schoolcloud import rows
+from schoolcloud import group_commit, rows
 from schoolcloud.accounts.models import User
 from schoolcloud.files import errors
 from schoolcloud.files.context import MB, FilesContext
@@ -118,7 +118,8 @@ async def add_version(ctx: FilesContext, user: User | None, folder: Node, name: 
                       also: Callable[[Any, Node], Awaitable[None]] | None = None,
                       owned: bool = True, space: Space | None = None, quota: int | None = None,
                       name_free: bool = False) -> tuple[Node, bool]:
-    """Point a file at the stored object, in one transaction: a new file in ``folder`` (by name and
+    """Point a file at the stored object, in one transaction (grouped with concurrent ones, see
+    ``schoolcloud.group_commit``): a new file in ``folder`` (by name and
     ``on_conflict``), or a new version of ``node``. ``also(conn, node)`` runs inside the same
     transaction (tus: claim the upload, drop its part rows). If this fails the object is deleted again,
     unless ``owned`` is false (another row still points at it).
@@ -135,43 +136,45 @@ async def add_version(ctx: FilesContext, user: User | None, folder: Node, name: 
         quota = await space_quota(ctx, space, user)
     attempts = 0
 
-    async def work() -> tuple[Node, bool]:
+    async def work(conn) -> tuple[Node, bool]:
         nonlocal attempts
         attempts += 1
-        async with in_transaction() as conn:
-            if node is not None:
-                existing = await Node.get_or_none(id=node.id, trash_key=0).using_db(conn)
-                if existing is None:
-                    raise NotFound("file")
-                if expected_sha256 is not None and existing.sha256 != expected_sha256:
-                    raise errors.changed_meanwhile()
-                chosen = existing.name
-            elif name_free and attempts == 1:
-                chosen, existing = name, None
-            else:
-                chosen, existing = await choose_name(folder, name, NodeKind.FILE, on_conflict, conn)
-            await charge(conn, space, quota, obj.size)
-            stamp = now()
-            fields = dict(size=obj.size, content_type=content_type, sha256=obj.sha256, modified_at=stamp)
-            creator = user.id if user is not None else None
-            if existing is not None:
-                await Node.filter(id=existing.id).using_db(conn).update(**fields)
-                target = await Node.get(id=existing.id).using_db(conn)
-            else:  # the two INSERTs of every upload, by hand (see schoolcloud.rows)
-                target = await rows.insert(conn, Node, space_id=folder.space_id, parent_id=folder.id,
-                                           kind=NodeKind.FILE, name=chosen, name_key=name_key(chosen),
-                                           trash_key=0, trashed_at=None, trashed_by_id=None,
-                                           created_by_id=creator, created_at=stamp, **fields)
-            await rows.insert(conn, FileVersion, node_id=target.id, object_key=obj.key, size=obj.size,
-                              sha256=obj.sha256, content_type=content_type, created_by_id=creator,
-                              created_at=stamp, missing_at=None)
-            await touch_live_folder(conn, folder.id, stamp)  # rolls all back if the folder was trashed
-            if also is not None:
-                await also(conn, target)
-            return target, existing is None
+        if node is not None:
+            existing = await Node.get_or_none(id=node.id, trash_key=0).using_db(conn)
+            if existing is None:
+                raise NotFound("file")
+            if expected_sha256 is not None and existing.sha256 != expected_sha256:
+                raise errors.changed_meanwhile()
+            chosen = existing.name
+        elif name_free and attempts == 1:
+            chosen, existing = name, None
+        else:
+            chosen, existing = await choose_name(folder, name, NodeKind.FILE, on_conflict, conn)
+        await charge(conn, space, quota, obj.size)
+        stamp = now()
+        fields = dict(size=obj.size, content_type=content_type, sha256=obj.sha256, modified_at=stamp)
+        creator = user.id if user is not None else None
+        if existing is not None:
+            await Node.filter(id=existing.id).using_db(conn).update(**fields)
+            target = await Node.get(id=existing.id).using_db(conn)
+        else:  # the two INSERTs of every upload, by hand (see schoolcloud.rows)
+            target = await rows.insert(conn, Node, space_id=folder.space_id, parent_id=folder.id,
+                                       kind=NodeKind.FILE, name=chosen, name_key=name_key(chosen),
+                                       trash_key=0, trashed_at=None, trashed_by_id=None,
+                                       created_by_id=creator, created_at=stamp, **fields)
+        await rows.insert(conn, FileVersion, node_id=target.id, object_key=obj.key, size=obj.size,
+                          sha256=obj.sha256, content_type=content_type, created_by_id=creator,
+                          created_at=stamp, missing_at=None)
+        await touch_live_folder(conn, folder.id, stamp)  # rolls all back if the folder was trashed
+        if also is not None:
+            await also(conn, target)
+        return target, existing is None
 
     try:
-        result = await retry_on_collision(work)
+        # grouped with the concurrent uploads' transactions of this process (one commit for all)
+        result = await retry_on_collision(lambda: group_commit.transaction(work))
+    except group_commit.CancelledAfterCommit:
+        raise  # the row points at the object: it stays
     except BaseException:
         if owned:
             await discard(ctx, obj.key)
