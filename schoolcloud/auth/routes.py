@@ -78,9 +78,10 @@ async def callback(request: Request) -> Response:
                            ip=request.client.host if request.client else None)
         return _failed(request, _(REFUSALS[refused.reason]), status=403)
     target = safe_next(request.session.get("next"))
-    await sessions.start(request, user, token)
+    # The session and its login event with one commit (one fsync on SQLite, in the login storm's hot path).
     await audit.record("login", actor=user, school_id=user.school_id,
-                       ip=request.client.host if request.client else None)
+                       ip=request.client.host if request.client else None,
+                       together_with=lambda: sessions.start(request, user, token))
     return RedirectResponse(target, status_code=303)
 
 

@@ -15,6 +15,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.errors import JoseError
 from tortoise import connections
+from tortoise.transactions import in_transaction
 
 from schoolcloud import rows
 from schoolcloud.accounts.models import School, SchoolClass, User
@@ -172,6 +173,20 @@ async def _tokens(settings: Settings, client: Client, user: User, scope: str, au
 
 
 async def exchange_code(settings: Settings, client: Client, code: str, redirect_uri: str, verifier: str) -> dict:
+    """The tokens for a code, claimed and issued in one transaction (one commit per login). A refused
+    exchange commits too: the code stays used (and a replay's revocations stay), only then is it refused."""
+    refused = None
+    async with in_transaction():
+        try:
+            result = await _exchange_code(settings, client, code, redirect_uri, verifier)
+        except OAuthError as exc:
+            refused = exc
+    if refused is not None:
+        raise refused
+    return result
+
+
+async def _exchange_code(settings: Settings, client: Client, code: str, redirect_uri: str, verifier: str) -> dict:
     code_hash = _digest(code or "")
     row = await _claim_code(code_hash, client.client_id)
     if row is None:

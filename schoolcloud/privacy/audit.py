@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import ipaddress
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -41,10 +42,17 @@ def event_hash(prev_hash: str, *, school_id, actor, action, target_type, target_
 
 
 async def record(action: str, *, actor=None, school_id: int | None = None, target_type: str = "",
-                 target_id: str | int = "", details: dict | None = None, ip: str | None = None) -> AuditEvent:
-    """Append an event. ``actor`` is a User (stored as its pseudonymous public id) or None."""
+                 target_id: str | int = "", details: dict | None = None, ip: str | None = None,
+                 together_with: Callable[[], Awaitable[object]] | None = None) -> AuditEvent:
+    """Append an event. ``actor`` is a User (stored as its pseudonymous public id) or None.
+
+    ``together_with``: writes that belong with the event (the session a login starts), made first in the
+    event's transaction, so that both or neither are stored with one commit. They must not record events
+    or open other transactions' locks themselves."""
     actor_id = str(actor.public_id) if actor is not None else ""
     async with _chain_end() as conn:
+        if together_with is not None:
+            await together_with()
         return await _append(conn, dict(school_id=school_id, actor=actor_id, action=action, target_type=target_type,
                                         target_id=str(target_id), details=details or {}, ip=truncate_ip(ip)))
 
