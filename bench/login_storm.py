@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
+from bench import light_browser  # noqa: E402
 from bench.procstat import cpu_seconds, process_tree  # noqa: E402
 from tests.support import browser  # noqa: E402
 from tests.support.cluster import redis_available, seed  # noqa: E402
@@ -104,8 +105,11 @@ def hashing_alone(password_hash: str, count: int, threads: int) -> tuple[float, 
     return single, rate
 
 
-async def one_login(base_url: str, username: str) -> tuple[float, str]:
-    """(seconds, "" or what went wrong) for one login up to the start page."""
+async def one_login(base_url: str, username: str, client: str = "light") -> tuple[float, str]:
+    """(seconds, "" or what went wrong) for one login up to the start page, with the light client
+    (bench/light_browser.py) or, with ``client="httpx"``, the tests' httpx one."""
+    if client == "light":
+        return await _light_login(base_url, username)
     start = time.perf_counter()
     async with browser.client(base_url, timeout=120, verify=CLIENT_TLS) as http:
         try:
@@ -116,7 +120,19 @@ async def one_login(base_url: str, username: str) -> tuple[float, str]:
     return time.perf_counter() - start, problem
 
 
-async def storm(base_url: str, usernames: list[str], concurrency: int) -> tuple[list[float], list[str], float, list[float]]:
+async def _light_login(base_url: str, username: str) -> tuple[float, str]:
+    start = time.perf_counter()
+    async with light_browser.LightBrowser(base_url) as pupil:
+        try:
+            page = await light_browser.login(pupil, username, PASSWORD)
+            problem = "" if page.status == 200 and page.path == "/" else f"{page.status} {page.path}"
+        except (AssertionError, OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
+            problem = f"{type(exc).__name__}: {str(exc)[:80]}"
+    return time.perf_counter() - start, problem
+
+
+async def storm(base_url: str, usernames: list[str], concurrency: int,
+                client: str = "light") -> tuple[list[float], list[str], float, list[float]]:
     gate = asyncio.Semaphore(concurrency)
     latencies: list[float] = []
     failures: list[str] = []
@@ -124,7 +140,7 @@ async def storm(base_url: str, usernames: list[str], concurrency: int) -> tuple[
 
     async def pupil(username: str):
         async with gate:
-            seconds, problem = await one_login(base_url, username)
+            seconds, problem = await one_login(base_url, username, client)
             if problem:
                 failures.append(problem)
             else:
@@ -165,6 +181,9 @@ async def main() -> int:
     parser.add_argument("--hash", choices=["pupil", "staff"], default="pupil",
                         help="argon2id parameters of the pupils' stored hashes: pupil (19 MiB, t=2, p=1, what "
                              "pupils get) or staff (64 MiB, t=3, p=4: each login also rehashes to the pupil set)")
+    parser.add_argument("--client", choices=["light", "httpx"], default="light",
+                        help="load client: light (bench/light_browser.py, under 1 ms of CPU per request) or the "
+                             "tests' httpx client (about 9 ms per login, taken from the server's cores)")
     args = parser.parse_args()
 
     if args.postgres and not postgres_available():
@@ -187,7 +206,7 @@ async def main() -> int:
                                  "pupil", "light" if args.hash == "pupil" else "default")
                 # Warm-up, a few per process: IdP keys, metadata, first imports.
                 for _ in range(args.workers * 2):
-                    _seconds, problem = await one_login(server.base_url, usernames.pop())
+                    _seconds, problem = await one_login(server.base_url, usernames.pop(), args.client)
                     assert not problem, problem
                 meters = {"server": CpuMeter(lambda: process_tree(server.process.pid))}
                 if database_url:
@@ -195,7 +214,8 @@ async def main() -> int:
                 for meter in meters.values():
                     meter.start()
                 load_before, client_before = os.getloadavg()[0], time.process_time()
-                latencies, failures, window, loads = await storm(server.base_url, usernames, args.concurrency)
+                latencies, failures, window, loads = await storm(server.base_url, usernames, args.concurrency,
+                                                                 args.client)
                 client_cpu = time.process_time() - client_before
                 used = {name: meter.stop() for name, meter in meters.items()}
                 processes = len(process_tree(server.process.pid))
@@ -222,7 +242,8 @@ async def main() -> int:
     database = "PostgreSQL (a fresh database at 127.0.0.1:5432)" if database_url else "SQLite (a fresh file)"
     print(f"one instance: `schoolcloud serve` with {args.workers} server process{'es' if args.workers > 1 else ''} "
           f"(SCHOOLCLOUD_WORKERS={args.workers}; {processes} process{'es' if processes > 1 else ''} in its tree), {database}, "
-          f"{'Redis' if args.redis else 'no Redis'}; {cores()} cores; pupils' hashes: {args.hash} argon2id set")
+          f"{'Redis' if args.redis else 'no Redis'}; {cores()} cores; pupils' hashes: {args.hash} argon2id set; "
+          f"load client: {args.client}")
     print(f"storm:               {ok + len(failures)} pupils, {args.concurrency} at a time; "
           f"{window:.1f} s for all logins; {len(failures)} failed" + (f" (e.g. {failures[0]})" if failures else ""))
     print(f"load average (1 min): {load_before:.1f} before, {statistics.mean(loads or [0]):.1f} mean and "
