@@ -118,7 +118,10 @@ async def fsck(settings: Settings, repair: bool, grace_minutes: int | None, forc
     return 0 if report.clean or (report.repaired and not report.refused) else 1
 
 
-async def encryption(settings: Settings, action: str) -> int:
+async def encryption(settings: Settings, action: str, forget_keys: bool = False, school: int | None = None,
+                     grace_minutes: int | None = None) -> int:
+    from datetime import timedelta
+
     from cryptography.exceptions import InvalidTag
 
     from schoolcloud.config import PREFIX, parse_master_key
@@ -148,12 +151,57 @@ async def encryption(settings: Settings, action: str) -> int:
     async def work():
         async with open_context(settings) as ctx:
             if action == "status":
-                encrypted, plain = await maintenance.count(ctx)
-                print(f"file versions: {encrypted} encrypted, {plain} not encrypted")
+                print("\n".join((await maintenance.count(ctx)).lines()))
                 return 0
-            done = await maintenance.encrypt_existing(ctx)
-            print(f"encrypted now: {done.encrypted}, already encrypted: {done.already}, "
-                  f"object missing: {done.missing}, changed meanwhile: {done.changed}")
+            if action == "rotate-school-key":
+                try:
+                    grace = ctx.limits.fsck_grace if grace_minutes is None else timedelta(minutes=grace_minutes)
+                    done = await maintenance.rotate_school_key(ctx, settings.encryption_key, school, grace=grace)
+                except LookupError as exc:
+                    print(str(exc), file=sys.stderr)
+                    return 1
+                print(f"school {school}: new data key {done.new_key}; " + done.line("re-encrypted"))
+                if done.deleted:
+                    print(f"old data keys deleted: {', '.join(map(str, done.deleted))}")
+                    return 0
+                kept = ", ".join(map(str, done.retired))
+                if done.still_used:
+                    print(f"old data keys kept ({kept}): {done.still_used} objects still use them (unfinished "
+                          "uploads and data exports expire; run again later)", file=sys.stderr)
+                else:
+                    print(f"old data keys kept ({kept}) until {done.kept_until:%Y-%m-%d %H:%M} UTC (uploads that "
+                          "began before the rotation may still use them); run again then", file=sys.stderr)
+                return 3
+            if action == "encrypt-existing":
+                print((await maintenance.encrypt_existing(ctx)).line("encrypted"))
+                return 0
+            try:
+                done = await maintenance.decrypt_existing(ctx, forget_keys=forget_keys)
+            except maintenance.StillEncrypted as exc:
+                print(f"still encrypted, so the data keys were kept: {exc}", file=sys.stderr)
+                return 1
+            print(done.line("decrypted"))
+            if forget_keys:
+                print(f"data keys deleted: start the app without {variable}")
+            return 0
+
+    return await _with_db(settings, work)
+
+
+async def delete_school(settings: Settings, school_id: int) -> int:
+    from schoolcloud.files.context import open_context
+    from schoolcloud.privacy import school_erasure
+
+    async def work():
+        async with open_context(settings) as ctx:
+            try:
+                removed = await school_erasure.delete_school(ctx, school_id)
+            except (LookupError, school_erasure.SchoolStillActive) as exc:
+                print(str(exc), file=sys.stderr)
+                return 1
+            print(f"school {school_id} deleted: {removed.spaces} spaces with {removed.objects} objects, "
+                  f"{removed.uploads} unfinished uploads, {removed.exports} data exports, "
+                  f"{removed.data_keys} data keys")
             return 0
 
     return await _with_db(settings, work)
@@ -206,10 +254,21 @@ def main(argv: list[str] | None = None) -> int:
     retention.add_argument("action", choices=["apply"])
     retention.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
     retention.add_argument("--school", type=int, default=None, help="only the school with this id")
-    crypt = sub.add_parser("encryption", help="encryption at rest: status, encrypt existing files, new master key")
-    crypt.add_argument("action", choices=["status", "encrypt-existing", "rotate-master-key"],
+    crypt = sub.add_parser("encryption", help="encryption at rest: status, encrypt or decrypt existing files, "
+                                              "new master key")
+    crypt.add_argument("action", choices=["status", "encrypt-existing", "decrypt-existing", "rotate-master-key",
+                                          "rotate-school-key"],
                        help="rotate-master-key reads the old key from standard input and re-wraps the data "
                             "keys with the one in SCHOOLCLOUD_ENCRYPTION_KEY")
+    crypt.add_argument("--forget-keys", action="store_true",
+                       help="decrypt-existing, with every app instance stopped: decrypt the rest, then delete "
+                            "the data keys so that the app starts without SCHOOLCLOUD_ENCRYPTION_KEY")
+    crypt.add_argument("--school", type=int, default=None, help="rotate-school-key: the school's id")
+    crypt.add_argument("--grace-minutes", type=int, default=None,
+                       help="rotate-school-key: keep the old key at least this long after the rotation began, "
+                            "for uploads in flight (default 360, as fsck)")
+    gone = sub.add_parser("delete-school", help="delete a deactivated school with all its data, files and data key")
+    gone.add_argument("school", type=int, help="the school's id")
     audit = sub.add_parser("audit", help="audit trail tools")
     audit.add_argument("action", choices=["verify"])
     args = parser.parse_args(argv)
@@ -259,8 +318,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(purge_trash(settings))
     elif args.command == "fsck":
         return asyncio.run(fsck(settings, args.repair, args.grace_minutes, args.force))
+    elif args.command == "delete-school":
+        return asyncio.run(delete_school(settings, args.school))
     elif args.command == "encryption":
-        return asyncio.run(encryption(settings, args.action))
+        if args.forget_keys and args.action != "decrypt-existing":
+            print("--forget-keys goes with decrypt-existing only", file=sys.stderr)
+            return 2
+        if (args.school is not None) != (args.action == "rotate-school-key"):
+            print("--school goes with rotate-school-key, which needs it", file=sys.stderr)
+            return 2
+        return asyncio.run(encryption(settings, args.action, args.forget_keys, args.school, args.grace_minutes))
     return 0
 
 

@@ -287,6 +287,12 @@ class ObjectStore(abc.ABC):
         for keys made by ``new_key`` under one prefix (fixed-width segments).
         """
 
+    def list_stored(self, prefix: str = "") -> AsyncIterator[ObjectInfo]:
+        """Like ``list``, but each size is that of the bytes as stored, which a wrapper (encryption)
+        may make larger than the content: for callers that need only keys and times (fsck), since it
+        saves the wrapper a look into every object."""
+        return self.list(prefix)
+
     @abc.abstractmethod
     async def cleanup_temp(self, older_than: timedelta) -> int:
         """Remove leftovers of interrupted writes older than ``older_than``; return how many.

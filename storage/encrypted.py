@@ -14,7 +14,7 @@ range reads and decrypts only the chunks it touches. Only whole chunks are ever 
 are handed out, so a tampered object never yields wrong bytes, only ``ObjectCorrupted``.
 
 Sizes: the stored size is a function of the plaintext size (``sealed_size``), so ``stat`` and ``list``
-report the plaintext size after reading the 36-byte header. Objects without the magic (written before
+report the plaintext size after reading the 36-byte header (``list_stored`` skips that: stored sizes). Objects without the magic (written before
 encryption was enabled) are read as they are, so enabling encryption needs no migration first.
 
 The keyring (``Keyring``) maps key ids to 32-byte data keys and picks the key for new objects of a
@@ -104,6 +104,18 @@ class StaticKeyring(Keyring):
             return self.keys[key_id]
         except KeyError:
             raise KeyUnavailable(f"no data key with id {key_id}") from None
+
+
+def is_sealed(data: bytes) -> bool:
+    """Whether a stored value (an object's first bytes, a sealed thumbnail) carries the header."""
+    return bytes(data[:len(MAGIC)]) == MAGIC
+
+
+def key_id_of(data: bytes) -> int | None:
+    """The data key id a sealed value or an object's header names; None when not sealed."""
+    if not is_sealed(data) or len(data) < HEADER.size:
+        return None
+    return HEADER.unpack(bytes(data[:HEADER.size]))[2]
 
 
 def chunk_count(plain_size: int) -> int:
@@ -371,10 +383,47 @@ class EncryptedStore(ObjectStore):
     async def exists(self, key: str) -> bool:
         return await self.inner.exists(key)
 
+    # -- small values kept outside the store (thumbnails in the database) ----------------------------
+
+    async def seal(self, name: str, data: bytes) -> bytes:
+        """``data`` encrypted in the object format, bound to ``name`` (the associated data, as an
+        object's key is): a sealed value copied under another name fails to open. With this view's
+        scope key, like ``put``."""
+        key_id, data_key = await self.keyring.write_key(self.scope)
+        header = _new_header(key_id)
+        cipher = _Cipher(name, header, data_key)
+        count = chunk_count(len(data))
+        view = memoryview(data)
+        return header + b"".join(cipher.seal(i, i == count - 1, view[i * CHUNK:(i + 1) * CHUNK])
+                                 for i in range(count))
+
+    async def unseal(self, name: str, sealed: bytes) -> bytes:
+        """The plaintext of ``seal(name, ...)``; ``ObjectCorrupted`` if it was changed or sealed under
+        another name. A value without the magic (stored before encryption) is returned as it is."""
+        if not is_sealed(sealed):
+            return sealed
+        head = bytes(sealed[:HEADER.size])
+        if len(head) < HEADER.size:
+            raise ObjectCorrupted(name, "the header is truncated")
+        _, version, key_id, _, _ = HEADER.unpack(head)
+        if version != VERSION:
+            raise ObjectCorrupted(name, f"unknown format version {version}")
+        count = chunk_count(plain_size(name, len(sealed)))
+        cipher = _Cipher(name, head, await self.keyring.read_key(key_id))
+        body = memoryview(sealed)[HEADER.size:]
+        return b"".join(cipher.open(i, i == count - 1, body[i * SEALED:(i + 1) * SEALED]) for i in range(count))
+
     async def is_encrypted(self, key: str) -> bool:
         """Whether the object carries the header (False: written before encryption was enabled)."""
         head, _ = await self._peek(check_key(key))
-        return head.startswith(MAGIC)
+        return is_sealed(head)
+
+    async def key_id(self, key: str) -> int | None:
+        """The id of the data key the object is encrypted with; None for a plain object."""
+        head, _ = await self._peek(check_key(key))
+        if is_sealed(head) and len(head) < HEADER.size:
+            raise ObjectCorrupted(key, "the header is truncated")
+        return key_id_of(head)
 
     # -- deleting and listing -----------------------------------------------------------------
 
@@ -394,6 +443,9 @@ class EncryptedStore(ObjectStore):
         for found in await self._sizes(batch):
             if found is not None:
                 yield found
+
+    def list_stored(self, prefix: str = "") -> AsyncIterator[ObjectInfo]:
+        return self.inner.list(prefix)  # no header reads: one listing request per page, not a read per object
 
     async def _sizes(self, infos: list[ObjectInfo]) -> list[ObjectInfo | None]:
         async def one(info: ObjectInfo) -> ObjectInfo | None:

@@ -247,6 +247,9 @@ async def test_list_with_prefix(store):
         await store.put(key, chunks_of(key.encode()))
     everything = {info.key: info.size async for info in store.list()}
     assert everything == {key: len(key) for key in LISTED}
+    stored = {info.key: info async for info in store.list_stored("p/")}  # sizes as stored: a wrapper adds
+    assert sorted(stored) == await sorted_keys(store, "p/")
+    assert all(info.size >= len(key) and info.modified is not None for key, info in stored.items())
     assert await sorted_keys(store, "p/a") == ["p/a/1", "p/a/2", "p/ab"]  # a plain string prefix
     assert await sorted_keys(store, "p/a/") == ["p/a/1", "p/a/2"]
     assert await sorted_keys(store, "p/") == ["p/a/1", "p/a/2", "p/ab", "p/b/1"]

@@ -21,7 +21,10 @@ from storage.encrypted import (
     EncryptedStore,
     KeyUnavailable,
     ObjectCorrupted,
+    TAG as TAG_SIZE,
     StaticKeyring,
+    is_sealed,
+    key_id_of,
     sealed_size,
 )
 from storage.local import LocalStore
@@ -181,3 +184,28 @@ async def test_scoped_views_write_with_their_scope_key(store):
     assert await read(only_b, key_school) == b"b"  # any view reads any object: the header names the key
     with pytest.raises(KeyUnavailable):
         await read(only_b, key_default)
+
+
+@pytest.mark.parametrize("size", [0, 1, 5000, CHUNK, 2 * CHUNK + 1])
+async def test_sealed_values_open_only_under_their_name(store, size):
+    data = os.urandom(size)
+    sealed = await store.scoped("school:2").seal("preview/7", data)
+    assert is_sealed(sealed) and key_id_of(sealed) == 2 and len(sealed) == sealed_size(size)
+    assert data == b"" or data[:64] not in sealed
+    assert await store.unseal("preview/7", sealed) == data
+    with pytest.raises(ObjectCorrupted):
+        await store.unseal("preview/8", sealed)  # moved to another version
+    damaged = bytearray(sealed)
+    damaged[-1] ^= 1
+    with pytest.raises(ObjectCorrupted):
+        await store.unseal("preview/7", bytes(damaged))
+    with pytest.raises(ObjectCorrupted):
+        await store.unseal("preview/7", sealed[:-TAG_SIZE])  # a chunk cut off
+    assert await store.unseal("preview/7", b"RIFF plain from before") == b"RIFF plain from before"
+
+
+async def test_key_id_names_the_data_key_of_an_object(store):
+    plain, school = new_key(), new_key()
+    await store.inner.put(plain, chunks_of(b"plain"))
+    await store.scoped("school:2").put(school, chunks_of(b"b"))
+    assert await store.key_id(plain) is None and await store.key_id(school) == 2

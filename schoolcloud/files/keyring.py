@@ -5,6 +5,12 @@ wrapped (AES-256-GCM) by the master key from ``SCHOOLCLOUD_ENCRYPTION_KEY``.
 is bound to its scope (the scope is the AES-GCM associated data), so swapping rows between schools in
 the database makes them fail to unwrap instead of mixing keys up. Unwrapped keys are cached in the
 process: a key never changes once its row exists (rotating the master key re-wraps rows, same keys).
+
+Rotating a school's data key (encryption.rotate_school_key) gives the scope a new row and renames the
+old one to ``<scope>/retired-<id>`` (re-wrapped for that name), so objects under either key stay
+readable by id until the old one is no longer used and deleted. Which key a scope writes with is
+therefore looked up again after ``WRITE_KEY_TTL``: every instance writes with the new key within that
+time, without a restart.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import time
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,6 +30,17 @@ from storage.encrypted import Keyring, KeyUnavailable
 
 VARIABLE = PREFIX + "ENCRYPTION_KEY"
 INSTANCE_SCOPE = "instance"
+WRITE_KEY_TTL = 60.0  # seconds a process keeps writing with the key it looked up for a scope
+
+
+def retired_scope(scope: str, key_id: int) -> str:
+    """The scope a rotated-out key of ``scope`` is kept under until no object uses it."""
+    return f"{scope}/retired-{key_id}"
+
+
+def rewrap(master: bytes, row: DataKey, scope: str) -> str:
+    """The row's key wrapped for another scope (same master key, same data key)."""
+    return wrap(master, scope, unwrap(master, row.scope, row.wrapped))
 
 
 def wrap(master: bytes, scope: str, data_key: bytes) -> str:
@@ -44,7 +62,7 @@ class SchoolKeyring(Keyring):
     def __init__(self, master: bytes):
         self._master = master
         self._by_id: dict[int, bytes] = {}
-        self._by_scope: dict[str, tuple[int, bytes]] = {}
+        self._by_scope: dict[str, tuple[float, int, bytes]] = {}  # scope: (looked up at, id, key)
         self._lock = asyncio.Lock()  # one first-use key creation at a time in this process
 
     def _unwrap(self, row: DataKey) -> bytes:
@@ -59,8 +77,8 @@ class SchoolKeyring(Keyring):
     async def write_key(self, scope: str | None) -> tuple[int, bytes]:
         scope = scope or INSTANCE_SCOPE
         cached = self._by_scope.get(scope)
-        if cached is not None:
-            return cached
+        if cached is not None and time.monotonic() - cached[0] < WRITE_KEY_TTL:
+            return cached[1], cached[2]
         async with self._lock:
             row = await DataKey.get_or_none(scope=scope)
             if row is None:
@@ -68,8 +86,9 @@ class SchoolKeyring(Keyring):
                     row = await DataKey.create(scope=scope, wrapped=wrap(self._master, scope, os.urandom(32)))
                 except IntegrityError:  # another instance created it at the same moment
                     row = await DataKey.get(scope=scope)
-            self._by_scope[scope] = (row.id, self._unwrap(row))
-            return self._by_scope[scope]
+            key = self._by_id.get(row.id) or self._unwrap(row)
+            self._by_scope[scope] = (time.monotonic(), row.id, key)
+            return row.id, key
 
     async def read_key(self, key_id: int) -> bytes:
         key = self._by_id.get(key_id)

@@ -5,7 +5,10 @@ instance) finds new versions of previewable types, adds a ``pending`` ``Preview`
 unique ``version_id`` makes a second instance's insert fail harmlessly), claims one row at a time with a
 conditional UPDATE (``status = pending`` -> ``working``; a ``working`` row whose instance died is taken
 over after ``STALE_AFTER``), renders it in one worker thread and stores the thumbnail (WebP, at most
-``THUMB_SIZE`` px) in the row: ``ready``, or ``failed`` with a reason. Between jobs the worker waits
+``THUMB_SIZE`` px) in the row: ``ready``, or ``failed`` with a reason. Under encryption at rest the
+thumbnail is file content too (a photo of a pupil, shrunk): it is sealed with the school's data key and
+bound to its version (``thumbnail_name``), so a row's data copied to another version fails to open, and
+is opened again when served. Between jobs the worker waits
 for a wake-up (a new version on any instance: schoolcloud/wakeup.py) or the next poll.
 
 Bounds: only versions up to ``MAX_INPUT_BYTES`` are read (into memory, once), images over
@@ -35,13 +38,14 @@ from starlette.routing import Route
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Max
 
-from schoolcloud.files import tree
+from schoolcloud.files import errors, tree
 from schoolcloud.files.context import FilesContext
 from schoolcloud.files.models import FileVersion, Preview, PreviewStatus
 from schoolcloud.files.serialize import etag
 from schoolcloud.web.errors import AppError
 from schoolcloud.wakeup import LocalWakeup
 from schoolcloud.web.i18n import N_
+from storage.encrypted import EncryptedStore, ObjectCorrupted, is_sealed
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +197,7 @@ class Worker:
         return None
 
     async def finish(self, row: Preview, *, data: bytes | None = None, error: str = "") -> None:
+        """``data``: the thumbnail as stored (sealed under encryption at rest)."""
         claimed = Preview.filter(id=row.id, attempts=row.attempts, status=PreviewStatus.WORKING)
         if data is not None:
             done = await claimed.update(status=PreviewStatus.READY, data=data, content_type="image/webp", error="")
@@ -236,7 +241,10 @@ class Worker:
             log.exception("preview of version %s failed", version.id)
             await self.finish(row, error=f"unexpected error: {type(exc).__name__}")
         else:
-            await self.finish(row, data=thumb)
+            school_id = await FileVersion.filter(id=version.id).values_list("node__space__school_id", flat=True)
+            if not school_id:
+                return  # deleted meanwhile
+            await self.finish(row, data=await seal_thumbnail(self.ctx, school_id[0], version.id, thumb))
 
     async def step(self) -> bool:
         """Discover and do one preview; False when there was nothing to do."""
@@ -270,6 +278,31 @@ async def stop_worker(task: asyncio.Task) -> None:
         await task
     except asyncio.CancelledError:
         pass
+
+
+# -- sealing under encryption at rest ------------------------------------------------------------------
+
+def thumbnail_name(version_id: int) -> str:
+    """What a sealed thumbnail is bound to (the AES-GCM associated data, as an object's key is)."""
+    return f"preview/{version_id}"
+
+
+async def seal_thumbnail(ctx: FilesContext, school_id: int, version_id: int, thumb: bytes) -> bytes:
+    """The thumbnail as stored: sealed with the school's data key under encryption at rest, else as is."""
+    store = ctx.store_for(school_id)
+    if isinstance(store, EncryptedStore):
+        return await store.seal(thumbnail_name(version_id), thumb)
+    return thumb
+
+
+async def open_thumbnail(ctx: FilesContext, version_id: int, stored: bytes) -> bytes:
+    """The thumbnail of a stored value (sealed or from before encryption); ``ObjectCorrupted`` when a
+    sealed one fails to authenticate (tampered, or copied from another version)."""
+    if isinstance(ctx.store, EncryptedStore):
+        return await ctx.store.unseal(thumbnail_name(version_id), stored)
+    if is_sealed(stored):  # never served as an image: only the master key opens it
+        raise ObjectCorrupted(thumbnail_name(version_id), "sealed, but encryption at rest is off")
+    return stored
 
 
 # -- reading previews --------------------------------------------------------------------------------
@@ -326,7 +359,12 @@ async def thumbnail_response(request: Request, node) -> Response:
     headers = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff", "ETag": tag}
     if tag and request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers=headers)
-    return Response(bytes(row.data), media_type=row.content_type or "image/webp", headers=headers)
+    try:
+        data = await open_thumbnail(request.app.state.files, row.version_id, bytes(row.data))
+    except ObjectCorrupted as exc:
+        log.error("thumbnail of version %s: %s", row.version_id, exc)
+        raise errors.content_damaged() from exc
+    return Response(data, media_type=row.content_type or "image/webp", headers=headers)
 
 
 routes = [Route(ROUTE, preview, methods=["GET", "HEAD"])]

@@ -69,7 +69,8 @@ async def build_export(run: JobRun) -> dict:
     total = sum(f.size for f in files)
     await run.progress(0, total, force=True)
     key = new_key("exports/")
-    stored = await run.ctx.files.store.put(key, stream_zip(_entries(run, data, files, total)))
+    # Under encryption at rest, with the school's data key: deleting the school shreds it too.
+    stored = await run.ctx.files.store_for(export.school_id).put(key, stream_zip(_entries(run, data, files, total)))
     stamp = now()
     expires = stamp + timedelta(hours=run.ctx.settings.export_expiry_hours)
     if not await DataExport.filter(id=export.id, object_key="").update(object_key=key, size=stored.size,

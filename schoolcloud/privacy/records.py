@@ -360,9 +360,13 @@ async def _measures(school: School, settings: Settings) -> Part:
     store.rows = [*_storage(settings), (L("Datenbank", "Database"), _database(settings))]
     store.row(L("Verschlüsselung der Dateiinhalte im Speicher (at rest)", "Encryption of file content at rest"),
               L("eingeschaltet: AES-256-GCM in Blöcken, ein Schlüssel je Schule, verschlüsselt mit dem "
-                "Hauptschlüssel aus der Umgebung der Anwendung (SCHOOLCLOUD_ENCRYPTION_KEY)",
+                "Hauptschlüssel aus der Umgebung der Anwendung (SCHOOLCLOUD_ENCRYPTION_KEY); das gilt für "
+                "Dateien, Vorschaubilder und Datenexporte; wird die Schule gelöscht, wird ihr Schlüssel nach "
+                "ihren Dateien mitgelöscht (Reste im Objektspeicher sind dann nicht mehr lesbar)",
                 "enabled: AES-256-GCM in chunks, one key per school, wrapped by the master key from the app's "
-                "environment (SCHOOLCLOUD_ENCRYPTION_KEY)")
+                "environment (SCHOOLCLOUD_ENCRYPTION_KEY); this covers files, thumbnails and data exports; "
+                "deleting the school deletes its key after its files (anything left in the object store can "
+                "then no longer be read)")
               if settings.encryption_key is not None else L("nicht eingeschaltet", "not enabled"))
     store.row(L("Datensicherung", "Backups"),
               L("Aufgabe des Betreibers: Datenbank und Objektspeicher gemeinsam sichern; schoolcloud selbst legt "
