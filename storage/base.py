@@ -116,6 +116,12 @@ class Digest:
         # event loop receives the next chunks.
         self._sha256.update(chunk)
 
+    def hash_all(self, chunks: list[bytes]) -> None:
+        """``hash`` for each chunk in turn (a batch, in a worker thread)."""
+        update = self._sha256.update
+        for chunk in chunks:
+            update(chunk)
+
     def result(self) -> StoredObject:
         return StoredObject(self.key, self.size, self._sha256.hexdigest())
 

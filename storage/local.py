@@ -85,12 +85,14 @@ class LocalStore(ObjectStore):
         digest = Digest(key, max_bytes)
         temp = _TempFile(self.temp_dir / f"{uuid.uuid4().hex}{TEMP_SUFFIX}", digest)
         loop = asyncio.get_running_loop()
-        # The event loop only receives and counts; a worker thread hashes and writes one batch
-        # while the next one arrives (at most two batches in memory). Each step runs as a future
-        # awaited through shield(): if we are cancelled meanwhile, the cleanup below waits for the
-        # step to finish before closing and unlinking (never close a file a thread still writes).
-        # The temp file is created while the first chunks arrive.
-        step: asyncio.Future[Any] = loop.run_in_executor(None, temp.open)
+        # The event loop only receives and counts; worker threads hash one batch and write it, at
+        # the same time (two threads: on two cores neither waits for the other), while the next
+        # batch arrives (at most two batches in memory). Each step runs as a future awaited through
+        # shield(): if we are cancelled meanwhile, the cleanup below waits for the steps to finish
+        # before closing and unlinking (never close a file a thread still writes). The temp file is
+        # created while the first chunks arrive.
+        hashing: asyncio.Future[Any] | None = None
+        writing: asyncio.Future[Any] = loop.run_in_executor(None, temp.open)
         batch: list[bytes] = []
         batched = 0
         try:
@@ -102,29 +104,38 @@ class LocalStore(ObjectStore):
                 batch.append(chunk if type(chunk) is bytes else bytes(chunk))
                 batched += len(chunk)
                 if batched >= self._write_buffer:
-                    await asyncio.shield(step)
-                    step = loop.run_in_executor(None, temp.write, batch)
+                    await asyncio.shield(writing)
+                    if hashing is not None:
+                        await asyncio.shield(hashing)
+                    hashing = loop.run_in_executor(None, digest.hash_all, batch)
+                    writing = loop.run_in_executor(None, temp.write, batch)
                     batch, batched = [], 0
-            await asyncio.shield(step)
-            # last batch, fsync, rename: one thread hop (a small file needs no other but the open)
-            step = loop.run_in_executor(None, self._finish, temp, batch, target)
-            await asyncio.shield(step)
+            await asyncio.shield(writing)
+            if hashing is not None:
+                await asyncio.shield(hashing)
+            # last batch (hashed there too), fsync, rename: one thread hop (a small object needs no
+            # other but the open)
+            writing = loop.run_in_executor(None, self._finish, temp, batch, target)
+            await asyncio.shield(writing)
         except BaseException:
-            await self._background.run(self._discard(step, temp))
+            await self._background.run(self._discard((hashing, writing), temp))
             raise
         return digest.result()
 
     def _finish(self, temp: _TempFile, batch: list[bytes], target: Path) -> None:
+        temp.digest.hash_all(batch)
         temp.write(batch)
         try:
+            # Directories first: the file's fsync then makes their entries durable too on journaling
+            # filesystems, which leaves the directory fsyncs below (required by POSIX) little to do.
+            created = self._make_parents(target.parent)
             temp.commit()
-            self._publish(temp.path, target)
+            self._publish(temp.path, target, created)
         except OSError as exc:
             raise StorageError(f"storing {target} failed: {exc}") from exc
 
-    def _publish(self, temp: Path, target: Path) -> None:
+    def _publish(self, temp: Path, target: Path, created: list[Path]) -> None:
         """Rename the finished temp file into place, durably (runs in a worker thread)."""
-        created = self._make_parents(target.parent)
         os.replace(temp, target)
         _fsync_dir(target.parent)  # makes the new directory entry survive a power loss
         for directory in created:
@@ -144,7 +155,7 @@ class LocalStore(ObjectStore):
                     raise NotADirectoryError(f"{current} is an object, not a directory") from None
         return created
 
-    async def _discard(self, step: asyncio.Future[Any], temp: _TempFile) -> None:
+    async def _discard(self, steps: tuple[asyncio.Future[Any] | None, ...], temp: _TempFile) -> None:
         """Undo a failed put: wait for the running step, close the file, remove the temp file.
 
         If the commit's rename already happened the object stays: it lives under the caller's
@@ -152,7 +163,8 @@ class LocalStore(ObjectStore):
         deleting here could remove data that a concurrent writer of the same key just stored.
         """
         try:
-            await settle(step)
+            for step in steps:
+                await settle(step)
             await asyncio.to_thread(temp.discard)
         except Exception:
             log.warning("could not remove the temporary file %s", temp.path, exc_info=True)
@@ -275,11 +287,12 @@ class _LocalStream(ObjectStream):
 
 class _TempFile:
     """The temporary file of one put. Used from worker threads, one call at a time (the put awaits
-    each call before the next), so it needs no lock."""
+    each call before the next), so it needs no lock; the hashing of a batch runs beside its write
+    but touches only the digest."""
 
     def __init__(self, path: Path, digest: Digest):
         self.path = path
-        self._digest = digest
+        self.digest = digest  # fed by the put, in order, alongside the writes
         self._fd: int | None = None
         self._written = 0
         self._flushed = 0  # bytes already handed to the kernel's writeback
@@ -291,8 +304,8 @@ class _TempFile:
             raise StorageError(f"creating {self.path} failed: {exc}") from exc
 
     def write(self, batch: list[bytes]) -> None:
-        for chunk in batch:
-            self._digest.hash(chunk)
+        assert self._fd is not None
+        fd = self._fd
         try:
             self._write_all(batch)
         except OSError as exc:
@@ -301,7 +314,7 @@ class _TempFile:
             # Start writing the dirty pages to disk now (POSIX_FADV_DONTNEED starts writeback and
             # drops only pages that are already clean), so the fsync at the end has little left
             # to wait for; durability still comes from that fsync alone.
-            os.posix_fadvise(self._fd, self._flushed, self._written - self._flushed, os.POSIX_FADV_DONTNEED)
+            os.posix_fadvise(fd, self._flushed, self._written - self._flushed, os.POSIX_FADV_DONTNEED)
             self._flushed = self._written
 
     def _write_all(self, batch: list[bytes]) -> None:
