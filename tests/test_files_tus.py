@@ -14,7 +14,8 @@ from schoolcloud.accounts.models import Role
 from schoolcloud.files.models import FileVersion, Node, Space, TusPart, TusUpload
 from storage.local import LocalStore
 from tests.support.files import (
-    api_client, broken_request, listing, person, personal_root, same_session, store_keys, tus_metadata, upload)
+    api_client, broken_request, listing, person, personal_root, row_locked, same_session, store_keys, tus_metadata,
+    upload, wait_for_lock_waiter)
 from tests.support.server import AppServer
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -225,3 +226,40 @@ async def test_head_finishes_an_upload_whose_finishing_instance_died(app, store)
         assert node["name"] == "gerettet.txt"
         assert (await http.get(f"/api/v1/files/content/{node['id']}")).content == b"hello world"
         assert not any([await store.exists(p.key) for p in parts])
+
+
+
+@pytest.mark.postgres
+async def test_expiry_job_and_the_finishing_request_at_once(app, store):
+    """The hourly expiry removes an upload while its last PATCH is being finished: the PATCH must fail
+    with a clear error and leave no row and no object (before the fence it answered 204 and the file was
+    lost). The test holds the space's row lock, so the finishing request stops at its quota charge,
+    after it read the parts, and the expiry job (`schoolcloud purge-trash`, another process) runs then."""
+    from tests.conftest import BACKEND
+
+    if BACKEND != "postgres":
+        pytest.skip("needs row locks to stop a request at a known point (PostgreSQL)")
+    user = await person(Role.TEACHER)
+    data = os.urandom(90_000)
+    async with api_client(app.base_url, user) as http:
+        root = await personal_root(http)
+        space = await Space.get(owner_id=user.id)
+        before = await store_keys(store)
+        url = await create(http, root, "Knapp.bin", len(data))
+        upload_id = url.rsplit("/", 1)[1]
+        assert (await patch(http, url, 0, data[:40_000])).status_code == 204
+        async with row_locked("file_space", space.id):
+            last = asyncio.ensure_future(patch(http, url, 40_000, data[40_000:]))
+            await wait_for_lock_waiter()
+            # the expiry job found it expired (as if its batch was read before the last PATCH)
+            await TusUpload.filter(id=upload_id).update(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+            await asyncio.to_thread(app.cli, "purge-trash")
+            assert not await TusUpload.filter(id=upload_id).exists()
+        answer = await last
+        assert answer.status_code == 410, answer.text
+        assert answer.json()["error"]["code"] == "tus_removed"
+        assert not await Node.filter(space_id=space.id, name="Knapp.bin").exists()
+        assert not await TusUpload.filter(id=upload_id).exists()
+        assert await store_keys(store) == before
+        assert (await Space.get(id=space.id)).used_bytes == 0
+        assert (await http.head(url, headers=TUS)).status_code == 404

@@ -130,3 +130,8 @@ def tus_too_much() -> AppError:
 
 def tus_expired() -> AppError:
     return AppError("tus_expired", "This upload has expired. Please start it again.", status=410)
+
+
+def tus_removed() -> AppError:
+    return AppError("tus_removed", "This upload was removed meanwhile (it expired, was cancelled, or the folder or "
+                    "link it was for is gone). Please start it again.", status=410)

@@ -128,7 +128,9 @@ async def delete_subtree_rows(conn, root: Node, ids: list[int] | None = None) ->
                 .values_list("object_key", "size"):
             keys.append(key)
             size += version_size
-        upload_ids += await TusUpload.filter(folder_id__in=chunk).using_db(conn).values_list("id", flat=True)
+        # Locked before their parts are read: a PATCH adding a part or a request finishing the upload
+        # waits, then finds the row gone (see ``tus.terminate_upload``).
+        upload_ids += [u.id for u in await TusUpload.filter(folder_id__in=chunk).using_db(conn).select_for_update()]
     for start in range(0, len(upload_ids), 500):
         keys += await TusPart.filter(upload_id__in=upload_ids[start:start + 500]).using_db(conn) \
             .values_list("object_key", flat=True)

@@ -143,7 +143,9 @@ async def append(ctx: FilesContext, user: User | Uploader, upload_id: str, offse
             async with in_transaction() as conn:
                 advanced = await TusUpload.filter(id=upload.id, received=offset, completed_at=None) \
                     .using_db(conn).update(received=offset + part.size, expires_at=now() + ctx.limits.upload_expiry)
-                if not advanced:  # another PATCH (maybe on another instance) got there first
+                if not advanced:  # another PATCH (maybe on another instance) got there first, or it is gone
+                    if not await TusUpload.filter(id=upload.id).using_db(conn).exists():
+                        raise errors.tus_removed()
                     raise errors.tus_offset()
                 await TusPart.create(using_db=conn, upload_id=upload.id, first_byte=offset, size=part.size,
                                      sha256=part.sha256, object_key=key)
@@ -183,7 +185,7 @@ async def finish(ctx: FilesContext, user: User | Uploader, upload: TusUpload) ->
         if upload.total_size > limit:
             raise too_large
     except AppError:
-        await terminate_upload(ctx, upload)
+        await terminate_upload(ctx, upload, unfinished_only=True)
         raise
 
     reused = len(parts) == 1
@@ -195,12 +197,17 @@ async def finish(ctx: FilesContext, user: User | Uploader, upload: TusUpload) ->
         try:
             obj = await ctx.store_for(upload.school_id).put(key, _joined(ctx, parts), max_bytes=upload.total_size)
         except StorageError as exc:
-            if await TusUpload.filter(id=upload.id, completed_at__not_isnull=True).exists():
+            if await _finished_elsewhere(upload):
                 return  # another instance finished it and removed the parts meanwhile
+            if not await TusUpload.filter(id=upload.id).exists():
+                raise errors.tus_removed() from None  # expired, cancelled or its folder deleted meanwhile
             log.error("joining the parts of tus upload %s failed: %s", upload.id, exc)
             raise errors.storage_unavailable() from exc
 
     async def claim(conn, node: Node) -> None:
+        # The fence against removal (expiry job, termination, a revoked drop link, a deleted team): this
+        # conditional UPDATE and ``terminate_upload`` both take the upload's row first, so exactly one
+        # of them wins and the other finds the row finished or gone.
         claimed = await TusUpload.filter(id=upload.id, completed_at=None).using_db(conn).update(
             completed_at=now(), node_id=node.id, expires_at=now() + ctx.limits.upload_expiry)
         if not claimed:
@@ -211,9 +218,11 @@ async def finish(ctx: FilesContext, user: User | Uploader, upload: TusUpload) ->
         node, _ = await add_version(ctx, owner.user, folder, upload.filename, obj, upload.content_type,
                                     on_conflict=upload.on_conflict, also=claim, owned=not reused)
     except _AlreadyFinished:
-        return  # another instance finished it meanwhile
+        if await _finished_elsewhere(upload):
+            return  # another instance finished it meanwhile
+        raise errors.tus_removed() from None  # removed meanwhile: the version was rolled back with the claim
     except AppError:
-        await terminate_upload(ctx, upload)
+        await terminate_upload(ctx, upload, unfinished_only=True)
         raise
     upload.completed_at = now()
     upload.node_id = node.id
@@ -225,6 +234,10 @@ class _AlreadyFinished(Exception):
     pass
 
 
+async def _finished_elsewhere(upload: TusUpload) -> bool:
+    return await TusUpload.filter(id=upload.id, completed_at__not_isnull=True).exists()
+
+
 async def terminate(ctx: FilesContext, user: User | Uploader, upload_id: str) -> None:
     """tus termination: the upload and every byte of it go (a finished file stays)."""
     scope = uploader(user).scope()
@@ -234,21 +247,39 @@ async def terminate(ctx: FilesContext, user: User | Uploader, upload_id: str) ->
     await terminate_upload(ctx, upload)
 
 
-async def terminate_upload(ctx: FilesContext, upload: TusUpload) -> None:
-    keys = await TusPart.filter(upload_id=upload.id).values_list("object_key", flat=True)
+async def terminate_upload(ctx: FilesContext, upload: TusUpload, *, unfinished_only: bool = False,
+                           expired_before: datetime | None = None) -> bool:
+    """Remove the upload's row, its parts and their objects; with ``unfinished_only`` / ``expired_before``
+    only if it is still unfinished / expired once its row is locked (the caller's view may be stale: the
+    expiry job's batch was read before a last PATCH extended the upload or finished it).
+
+    The row is locked before the part keys are read, in the same transaction: a PATCH adding a part and
+    a request finishing the upload update that row first, so they wait and then find it gone (and fail
+    with ``tus_removed``), or they went first and their part or their claim is seen here. Without the
+    lock, keys read before a finishing request committed would delete the object its new version uses.
+    Returns whether it was removed."""
+    query = TusUpload.filter(id=upload.id)
+    if unfinished_only:
+        query = query.filter(completed_at=None)
+    if expired_before is not None:
+        query = query.filter(expires_at__lt=expired_before)
     async with in_transaction() as conn:
+        if await query.using_db(conn).select_for_update().first() is None:
+            return False
+        keys = await TusPart.filter(upload_id=upload.id).using_db(conn).values_list("object_key", flat=True)
         await TusPart.filter(upload_id=upload.id).using_db(conn).delete()
         await TusUpload.filter(id=upload.id).using_db(conn).delete()
     await discard(ctx, *keys)
+    return True
 
 
 async def expire_uploads(ctx: FilesContext, now_: datetime) -> int:
-    """Remove uploads past their expiry: unfinished ones with their parts, finished ones' rows."""
+    """Remove uploads past their expiry: unfinished ones with their parts, finished ones' rows. One that
+    a request extended or finished since the batch was read stays."""
     count = 0
     while True:
         batch = await TusUpload.filter(expires_at__lt=now_).limit(200)
         if not batch:
             return count
         for upload in batch:
-            await terminate_upload(ctx, upload)
-            count += 1
+            count += await terminate_upload(ctx, upload, expired_before=now_)

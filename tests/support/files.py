@@ -106,3 +106,45 @@ async def tmp_emptied(store) -> None:
 
 async def store_keys(store) -> list[str]:
     return sorted([info.key async for info in store.list("")])
+
+
+@contextlib.asynccontextmanager
+async def row_locked(table: str, row_id):
+    """PostgreSQL: hold the lock of one row (SELECT ... FOR UPDATE) in a transaction of its own until the
+    block ends, so a request that updates that row stops there. Its own task: Tortoise routes every query
+    of the task inside ``in_transaction`` into that transaction, and the block's queries must not."""
+    from tortoise.transactions import in_transaction
+
+    locked, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with in_transaction() as conn:
+            await conn.execute_query(f"SELECT id FROM {table} WHERE id = $1 FOR UPDATE", [row_id])
+            locked.set()
+            await release.wait()
+
+    task = asyncio.create_task(hold())
+    waiting = asyncio.create_task(locked.wait())
+    await asyncio.wait([task, waiting], return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiting.cancel()
+        task.result()  # raises what went wrong
+    try:
+        yield
+    finally:
+        release.set()
+        await task
+
+
+async def wait_for_lock_waiter(timeout: float = 30.0) -> None:
+    """PostgreSQL: until some session of this database waits for a lock (pg_stat_activity)."""
+    from tortoise import connections
+
+    for _ in range(int(timeout * 20)):
+        found = await connections.get("default").execute_query_dict(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()")
+        if found[0]["n"]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no request waited for the lock")
