@@ -3,6 +3,7 @@ connection, scoping (the link's uploads only, nothing of the folder), limits, an
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
@@ -139,11 +140,42 @@ async def test_an_expired_or_revoked_drop_link_stops_unfinished_uploads(app):
         assert (await create(anon, link, "neu.bin", 1)).status_code == 410
     assert not await Node.filter(parent_id=folder["id"], name="Halb.bin").exists()
     upload_id = url.rsplit("/", 1)[1]
-    # a revoked link leaves its unfinished uploads to expire; purge-trash then removes their parts
+    # revoking the link removes its unfinished uploads and their parts at once
     async with api_client(app.base_url, teacher) as http:
         assert (await http.delete(f"/api/v1/files/links/{link['id']}")).status_code == 204
-    assert (await TusUpload.get(id=upload_id)).link_id is None
-    await TusUpload.filter(id=upload_id).update(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1))
-    app.cli("purge-trash")
     assert not await TusUpload.filter(id=upload_id).exists()
     assert await store_keys(store) == before
+
+
+@pytest.mark.postgres
+async def test_revoking_a_drop_link_during_a_patch_leaves_nothing(app):
+    """The link is revoked while a PATCH streams a part: the PATCH fails with a clear error, and neither
+    the earlier part nor the one in flight stays behind (rows or objects)."""
+    teacher, folder, link = await drop_folder(app)
+    store = LocalStore(app.var_dir / "objects")
+    before = await store_keys(store)
+    first_sent, go_on = asyncio.Event(), asyncio.Event()
+
+    async def body():
+        yield b"b" * 50_000
+        first_sent.set()
+        await go_on.wait()
+        yield b"b" * 50_000
+
+    async with anonymous(app) as anon:
+        url = (await create(anon, link, "Halb.bin", 300_000)).headers["location"]
+        upload_id = url.rsplit("/", 1)[1]
+        assert (await patch(anon, url, 0, b"a" * 100_000)).status_code == 204
+        streaming = asyncio.ensure_future(anon.patch(url, content=body(), headers={
+            **TUS, "Upload-Offset": "100000", "Content-Type": "application/offset+octet-stream"}))
+        await first_sent.wait()
+        await asyncio.sleep(0.5)  # the server opened the link and is storing the part
+        async with api_client(app.base_url, teacher) as http:
+            assert (await http.delete(f"/api/v1/files/links/{link['id']}")).status_code == 204
+        assert not await TusUpload.filter(id=upload_id).exists()
+        go_on.set()
+        answer = await streaming
+        assert answer.status_code == 410 and answer.json()["error"]["code"] == "tus_removed", answer.text
+        assert (await anon.head(url, headers=TUS)).status_code == 404
+    assert await store_keys(store) == before
+    assert not await Node.filter(parent_id=folder["id"], name="Halb.bin").exists()

@@ -126,12 +126,21 @@ async def test_expired_used_up_and_unknown_links_get_clear_pages(app):
         revoked = await make_link(http, sheet["id"])
         assert (await http.delete(f"/api/v1/files/links/{revoked['id']}")).status_code == 204
     await PublicLink.filter(id=expiring["id"]).update(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+    unknown_url = "/s/" + "Q" * 43
     async with visitor(app) as anon:
-        expired = await anon.get(expiring["url"])
+        anon.headers["X-Forwarded-For"] = "198.51.100.22"  # its own address for the throttle
+        # With a password, the expired link looks like an unknown one until the right password comes.
+        for unknown, expired in [(await anon.get(unknown_url), await anon.get(expiring["url"])),
+                                 (await anon.post(unknown_url, data={"password": "falsch"}),
+                                  await anon.post(expiring["url"], data={"password": "falsch"})),
+                                 (await anon.get(f"{unknown_url}/download"), await anon.get(f"{expiring['url']}/download"))]:
+            assert expired.status_code == unknown.status_code == 404
+            assert expired.text.replace(expiring["token"], "Q" * 43) == unknown.text
+        expired = await anon.post(expiring["url"], data={"password": "pw"})
         assert expired.status_code == 410 and "abgelaufen" in expired.text and "Blatt.txt" not in expired.text
-        english = await anon.get(expiring["url"], headers={"Accept-Language": "en"})
+        assert "set-cookie" not in expired.headers
+        english = await anon.post(expiring["url"], data={"password": "pw"}, headers={"Accept-Language": "en"})
         assert english.status_code == 410 and "This link has expired" in english.text
-        assert (await anon.post(expiring["url"], data={"password": "pw"})).status_code == 410
 
         assert (await anon.get(f"{once['url']}/download")).status_code == 200
         used_up = await anon.get(once["url"])

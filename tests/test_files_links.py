@@ -224,3 +224,41 @@ async def test_wrong_passwords_from_one_address_are_throttled_over_all_links(app
         assert (await anon.get(open_link["url"] + "/download", headers=guesser)).content == b"geheim"
         other = await anon.get(guarded[2]["url"], headers={**neighbour, "X-Link-Password": "richtig-2"})
         assert other.status_code == 200 and other.json()["node"]["name"] == "Noten.txt"
+
+
+
+@pytest.mark.postgres
+async def test_an_expired_or_used_up_link_with_a_password_looks_unknown_without_it(app):
+    """Without its right password, an expired or used-up link answers exactly like an unknown token: the
+    same 404 body, without a password straight away, with a wrong one after the same one hash (and
+    counted like one). With the right password (or a ticket from before) the helpful 410."""
+    teacher = await make_member(await make_school(), Role.TEACHER)
+    async with api_client(app.base_url, teacher) as http:
+        sheet = (await upload(http, await personal_root(http), "Blatt.txt", b"Aufgabe 1")).json()
+        expiring = await _link(http, sheet["id"], password="Sonnenblume",
+                               expires_at=(datetime.now(timezone.utc) + timedelta(hours=1)).isoformat())
+        once = await _link(http, sheet["id"], password="Sonnenblume", max_downloads=1)
+    unknown = "/s/" + "B" * 43
+    async with anonymous(app) as anon:
+        anon.headers["X-Forwarded-For"] = "198.51.100.21"  # its own address for the throttle
+        ticket = (await anon.get(expiring["url"], headers={"X-Link-Password": "Sonnenblume"})).json()["ticket"]
+        done = await anon.get(once["url"] + "/download", headers={"X-Link-Password": "Sonnenblume"})
+        assert done.status_code == 200 and done.content == b"Aufgabe 1"
+        await PublicLink.filter(id=expiring["id"]).update(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
+        for link, code in [(expiring, "link_expired"), (once, "link_used_up")]:
+            for path in ("", "/download", "/children", "/preview"):
+                for headers in ({}, {"X-Link-Password": "Gaensebluemchen"}):
+                    answer = await anon.get(link["url"] + path, headers=headers)
+                    stranger = await anon.get(unknown + path, headers=headers)
+                    assert (answer.status_code, answer.content) == (stranger.status_code, stranger.content) \
+                        == (404, stranger.content), (link["url"], path, headers)
+                    assert answer.json()["error"]["code"] == "link_unavailable"
+            # the wrong passwords counted towards the link's lockout, as for a live link
+            assert (await PublicLink.get(id=link["id"])).failed_attempts == 4
+            right = await anon.get(link["url"], headers={"X-Link-Password": "Sonnenblume"})
+            assert right.status_code == 410 and right.json()["error"]["code"] == code
+            assert (await anon.get(link["url"] + "/download", headers={"X-Link-Password": "Sonnenblume"})) \
+                .status_code == 410
+        # the ticket from before the expiry proves the password as well
+        with_ticket = await anon.get(f"{expiring['url']}/download", params={"ticket": ticket})
+        assert with_ticket.status_code == 410 and with_ticket.json()["error"]["code"] == "link_expired"

@@ -132,3 +132,26 @@ async def test_course_and_team_recipients_and_read_only_change(app):
     async with api_client(app.base_url, pupil) as http:
         assert (await http.put(f"/api/v1/files/content/{sheet['id']}", content=b"v3")).status_code == 403
         assert (await http.get(f"/api/v1/files/content/{sheet['id']}")).content == b"v2"
+
+
+@pytest.mark.postgres
+async def test_identical_shares_at_the_same_moment_make_one_row(app):
+    """Several identical share requests at once (the double click, two tabs): one row (unique node and
+    recipient, migration 0019), and every request gets it back as if it had shared again."""
+    import asyncio
+
+    school = await make_school()
+    teacher = await make_member(school, Role.TEACHER)
+    colleague = await make_member(school, Role.TEACHER)
+    async with api_client(app.base_url, teacher) as http:
+        folder = await mkdir(http, await personal_root(http), "Gemeinsam")
+        for round_ in range(3):
+            target = await mkdir(http, folder["id"], f"Runde {round_}")
+            answers = await asyncio.gather(*[_share(http, target["id"], "user", colleague.id, "write")
+                                             for _ in range(8)])
+            assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
+            rows = await Share.filter(node_id=target["id"])
+            assert len(rows) == 1 and rows[0].can_write and rows[0].recipient_key == f"user:{colleague.id}"
+            assert {a.json()["id"] for a in answers} == {rows[0].id}
+            listed = (await http.get(f"/api/v1/files/nodes/{target['id']}/shares")).json()["items"]
+            assert [s["id"] for s in listed] == [rows[0].id]

@@ -109,3 +109,45 @@ def test_database_with_data_from_first_migration_migrates_to_latest(database):
     result = _run(database, "-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["Altschule", "teacher", "6f1c1e0e-2b9e-4c61-9a52-3f1f7b0a9d11"]
+
+
+def test_identical_shares_from_before_0019_are_merged(database):
+    """0019 gives shares a unique (node, recipient): duplicates written before are merged into the oldest
+    row, which keeps write access if any of them had it; other shares are untouched."""
+    before = _run(database, "-m", "tortoise", "-c", "schoolcloud.db.TORTOISE_ORM", "migrate", "models",
+                  "0018_task_records")
+    assert before.returncode == 0, before.stdout + before.stderr
+    school = "(SELECT id FROM school WHERE name = 'Teilschule')"
+    user = "(SELECT id FROM user_account WHERE username = '{}')"
+    node = "(SELECT id FROM file_node WHERE name = '{}')"
+
+    def share(node_name: str, username: str, can_write: bool) -> str:
+        return ("INSERT INTO file_share (school_id, node_id, user_id, can_write, created_at) VALUES "
+                f"({school}, {node.format(node_name)}, {user.format(username)}, {str(can_write).upper()}, "
+                "CURRENT_TIMESTAMP)")
+
+    _sql(database, [
+        "INSERT INTO school (name, state, active, created_at) VALUES ('Teilschule', 'NI', TRUE, CURRENT_TIMESTAMP)",
+        *[f"INSERT INTO user_account (public_id, school_id, role, username, given_name, family_name, "
+          f"must_change_password, active, created_at, updated_at) VALUES ('6f1c1e0e-2b9e-4c61-9a52-3f1f7b0a9d1{i}', "
+          f"{school}, 'teacher', '{name}', 'T', '{name}', FALSE, TRUE, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+          for i, name in enumerate(["besitzer", "empfaenger", "andere"])],
+        f"INSERT INTO file_space (school_id, kind, owner_id, pupils_may_write, used_bytes, created_at) VALUES "
+        f"({school}, 'personal', {user.format('besitzer')}, FALSE, 0, CURRENT_TIMESTAMP)",
+        *[f"INSERT INTO file_node (space_id, kind, name, name_key, size, content_type, sha256, trash_key, "
+          f"created_at, modified_at) VALUES ((SELECT id FROM file_space WHERE kind = 'personal'), 'folder', "
+          f"'{name}', '{name}', 0, '', '', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)" for name in ["A", "B"]],
+        share("A", "empfaenger", False), share("A", "empfaenger", True), share("A", "empfaenger", False),
+        share("A", "andere", False), share("B", "empfaenger", False), share("B", "empfaenger", False),
+    ])
+    ids = [row[0] for row in _sql(database, ["SELECT id FROM file_share ORDER BY id"])]
+    latest = _run(database, "-m", "schoolcloud.cli", "migrate")
+    assert latest.returncode == 0, latest.stderr
+    rows = _sql(database, ["SELECT s.id, n.name, s.recipient_key, s.can_write FROM file_share s "
+                           "JOIN file_node n ON n.id = s.node_id ORDER BY s.id"])
+    users = dict(_sql(database, ["SELECT username, id FROM user_account"]))
+    assert [(r[0], r[1], r[2], bool(r[3])) for r in rows] == [
+        (ids[0], "A", f"user:{users['empfaenger']}", True),
+        (ids[3], "A", f"user:{users['andere']}", False),
+        (ids[4], "B", f"user:{users['empfaenger']}", False),
+    ]

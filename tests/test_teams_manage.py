@@ -167,3 +167,110 @@ async def test_deleting_a_team_and_uploading_into_it_at_once_always_ends_consist
                 assert (await Space.get(id=team["space_id"])).used_bytes == node.size == 19
     # fsck finds nothing new (the shared test server may hold other tests' deliberate damage)
     assert fsck_problems(app) == known_problems
+
+
+@pytest.mark.postgres
+async def test_creating_in_a_team_while_it_is_deleted_gives_a_clear_answer(app):
+    """A folder, a resumable upload, a move, a share and a link made in a team's files at the moment the
+    team is deleted: each either lands first (the deletion is then refused, 409) or finds the team gone
+    (a clear 404 in German or English), never a 500, and nothing is left behind."""
+    import asyncio
+
+    from schoolcloud.files.models import TusUpload
+    from tests.support.files import tus_metadata
+
+    school = await make_school()
+    teacher = await make_member(school, Role.TEACHER)
+    colleague = await make_member(school, Role.TEACHER)
+    known_problems = fsck_problems(app)
+    async with api_client(app.base_url, teacher) as http:
+        mine = (await upload(http, await personal_root(http), "Verschieben.txt", b"hin und her")).json()
+        actions = {
+            "folder": lambda team: http.post(f"/api/v1/files/nodes/{team['root_id']}/folders", json={"name": "Neu"}),
+            "tus": lambda team: http.post("/api/v1/files/tus", headers={
+                "Tus-Resumable": "1.0.0", "Upload-Length": "10",
+                "Upload-Metadata": tus_metadata(filename="Gross.bin", folder=str(team["root_id"]))}),
+            "move": lambda team: http.patch(f"/api/v1/files/nodes/{mine['id']}", json={"parent_id": team["root_id"]}),
+            "share": lambda team: http.post(f"/api/v1/files/nodes/{team['root_id']}/shares", json={
+                "recipient": {"type": "user", "id": colleague.id}, "access": "read"}),
+            "link": lambda team: http.post(f"/api/v1/files/nodes/{team['root_id']}/links", json={"mode": "drop"}),
+        }
+        for round_ in range(10):
+            for what, action in actions.items():
+                team = (await http.post("/api/v1/files/teams", json={"name": f"Team {what} {round_}"})).json()
+                pause = round_ * 0.003
+
+                async def delete_later():
+                    await asyncio.sleep(pause)
+                    return await http.delete(f"/api/v1/files/teams/{team['id']}")
+
+                made, deleted = await asyncio.gather(action(team), delete_later())
+                assert made.status_code < 500 and deleted.status_code < 500, (what, made.text, deleted.text)
+                if deleted.status_code == 204:
+                    assert made.status_code in (201, 404) if what in ("share", "link", "tus") else made.status_code == 404, \
+                        (what, made.status_code, made.text)
+                    if made.status_code == 404:
+                        assert made.json()["error"]["message"], made.text
+                    assert not await Space.filter(id=team["space_id"]).exists()
+                    assert not await Node.filter(space_id=team["space_id"]).exists()
+                    assert not await TusUpload.filter(folder_id=team["root_id"]).exists()
+                    assert not await Share.filter(node_id=team["root_id"]).exists()
+                    assert not await PublicLink.filter(node_id=team["root_id"]).exists()
+                else:
+                    assert deleted.status_code == 409 and made.status_code in (200, 201), (what, made.text)
+                    if what == "move":  # back home for the next round
+                        back = await http.patch(f"/api/v1/files/nodes/{mine['id']}",
+                                                json={"parent_id": await personal_root(http)})
+                        assert back.status_code == 200, back.text
+    assert fsck_problems(app) == known_problems
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("what", ["folder", "tus", "move", "share", "link"])
+async def test_a_request_into_a_team_that_is_being_deleted_gets_a_clear_404(app, what):
+    """The deletion has removed the team's rows but not committed yet (the test holds the team's row
+    lock, which its last statement needs) when a request creates something in the team's root folder:
+    once the deletion commits, the request answers 404 with a message (before: a foreign key error,
+    500), and nothing of it is left."""
+    import asyncio
+
+    from schoolcloud.files.models import TusUpload
+    from tests.conftest import BACKEND
+    from tests.support.files import row_locked, tus_metadata, wait_for_lock_waiter
+
+    if BACKEND != "postgres":
+        pytest.skip("needs row locks to stop a request at a known point (PostgreSQL)")
+    school = await make_school()
+    teacher = await make_member(school, Role.TEACHER)
+    colleague = await make_member(school, Role.TEACHER)
+    async with api_client(app.base_url, teacher) as http:
+        mine = (await upload(http, await personal_root(http), "Verschieben.txt", b"hin und her")).json()
+        team = (await http.post("/api/v1/files/teams", json={"name": f"Auflösung {what}"})).json()
+        root = team["root_id"]
+        action = {
+            "folder": lambda: http.post(f"/api/v1/files/nodes/{root}/folders", json={"name": "Neu"}),
+            "tus": lambda: http.post("/api/v1/files/tus", headers={
+                "Tus-Resumable": "1.0.0", "Upload-Length": "10",
+                "Upload-Metadata": tus_metadata(filename="Gross.bin", folder=str(root))}),
+            "move": lambda: http.patch(f"/api/v1/files/nodes/{mine['id']}", json={"parent_id": root}),
+            "share": lambda: http.post(f"/api/v1/files/nodes/{root}/shares", json={
+                "recipient": {"type": "user", "id": colleague.id}, "access": "read"}),
+            "link": lambda: http.post(f"/api/v1/files/nodes/{root}/links", json={"mode": "drop"}),
+        }[what]
+        async with row_locked("team", team["id"]):
+            deleting = asyncio.ensure_future(http.delete(f"/api/v1/files/teams/{team['id']}"))
+            await wait_for_lock_waiter(1)
+            making = asyncio.ensure_future(action())
+            await wait_for_lock_waiter(2)
+        deleted, made = await deleting, await making
+        assert deleted.status_code == 204, deleted.text
+        assert made.status_code == 404, made.text
+        error = made.json()["error"]
+        assert error["code"] == "not_found" and error["message_en"] == "This folder was deleted meanwhile."
+        assert error["message"] == error["message_de"] == "Dieser Ordner wurde inzwischen gelöscht."
+        if what == "move":
+            assert (await http.get(f"/api/v1/files/nodes/{mine['id']}")).json()["parent_id"] == \
+                await personal_root(http)
+    assert not await Node.filter(space_id=team["space_id"]).exists()
+    assert not await TusUpload.filter(folder_id=root).exists()
+    assert not await Share.filter(node_id=root).exists() and not await PublicLink.filter(node_id=root).exists()

@@ -135,3 +135,8 @@ def tus_expired() -> AppError:
 def tus_removed() -> AppError:
     return AppError("tus_removed", "This upload was removed meanwhile (it expired, was cancelled, or the folder or "
                     "link it was for is gone). Please start it again.", status=410)
+
+
+def deleted_meanwhile() -> AppError:
+    """A folder that was there when the request began is gone (deleted with its team, or trashed)."""
+    return AppError("not_found", "This folder was deleted meanwhile.", status=404)

@@ -3,8 +3,8 @@
 Every refusal of a public request (unknown token, revoked, node trashed, missing or wrong password,
 locked after too many wrong passwords) is the same ``link_unavailable`` 404, so a link with a password
 does not reveal whether it exists. Expired and used-up links answer 410 (``link_expired``,
-``link_used_up``) before any password is looked at: whoever holds the token learns nothing new, and
-knows to ask for a new link. Wrong passwords are counted per link (``MAX_FAILURES`` in a row lock it
+``link_used_up``), so people know to ask for a new link; one with a password only after the right
+password (or a ticket): before that it answers like an unknown link. Wrong passwords are counted per link (``MAX_FAILURES`` in a row lock it
 for ``LOCKOUT``) and per client address across all links, with the login throttle's counters
 (``ADDRESS_RULE``; a password sent to an unknown link counts too, so the two still look alike).
 """
@@ -20,17 +20,20 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 
 from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
 
 from schoolcloud.accounts.models import User
 from schoolcloud.accounts.passwords import MAX_LENGTH, hash_password, verify_password
 from schoolcloud.files import errors
-from schoolcloud.files.content import add_version, detect_content_type, put_bytes, upload_limit
+from schoolcloud.files.content import add_version, detect_content_type, discard, put_bytes, upload_limit
 from schoolcloud.files.context import FilesContext, client_ip
-from schoolcloud.files.models import FileVersion, Node, NodeKind, Space
+from schoolcloud.files.models import FileVersion, Node, NodeKind, Space, TusUpload
 from schoolcloud.files.names import OnConflict, clean_name
 from schoolcloud.files.permissions import ancestor_ids, require_files_user
 from schoolcloud.files.sharing import managed_node
 from schoolcloud.files.sharing_models import LinkMode, PublicLink
+from schoolcloud.files.tree import node_still_there
+from schoolcloud.files.tus import remove_upload_rows
 from schoolcloud.idp.throttle import Rule, Throttle
 from schoolcloud.privacy import audit
 from schoolcloud.web.errors import AppError, NotFound
@@ -111,11 +114,12 @@ async def create_link(user: User, node_id, *, mode=LinkMode.DOWNLOAD, password=N
     if max_downloads is not None and (isinstance(max_downloads, bool) or not isinstance(max_downloads, int)
                                       or max_downloads < 1):
         raise errors.invalid_parameter("max_downloads")
-    link = await PublicLink.create(
-        token=secrets.token_urlsafe(32), school_id=node.space.school_id, node_id=node.id, created_by=user,
-        mode=mode, label=label,
-        password_hash=await asyncio.to_thread(hash_password, password) if password else None,
-        expires_at=_parse_expiry(expires_at), max_downloads=max_downloads)
+    password_hash = await asyncio.to_thread(hash_password, password) if password else None
+    async with node_still_there(node.id):
+        link = await PublicLink.create(
+            token=secrets.token_urlsafe(32), school_id=node.space.school_id, node_id=node.id, created_by=user,
+            mode=mode, label=label, password_hash=password_hash, expires_at=_parse_expiry(expires_at),
+            max_downloads=max_downloads)
     await audit.record("files.link_create", actor=user, school_id=link.school_id, target_type="file_node",
                        target_id=node.id, details={"link": link.id, "mode": mode, "password": bool(password),
                                                    "max_downloads": max_downloads})
@@ -127,7 +131,7 @@ async def list_links(user: User, node_id) -> list[PublicLink]:
     return await PublicLink.filter(node_id=node.id).order_by("id")
 
 
-async def revoke_link(user: User, link_id) -> None:
+async def revoke_link(ctx: FilesContext, user: User, link_id) -> None:
     require_files_user(user)
     try:
         link = await PublicLink.get_or_none(id=int(link_id), school_id=user.school_id)
@@ -136,7 +140,12 @@ async def revoke_link(user: User, link_id) -> None:
     if link is None:
         raise NotFound("link")
     await managed_node(user, link.node_id)
-    await link.delete()
+    async with in_transaction() as conn:
+        # A drop link's unfinished resumable uploads go with it (their parts too); one being finished
+        # right now either claimed its row first (the file stays) or finds it gone (410 tus_removed).
+        _, keys = await remove_upload_rows(conn, TusUpload.filter(link_id=link.id, completed_at=None))
+        await PublicLink.filter(id=link.id).using_db(conn).delete()
+    await discard(ctx, *keys)
     await audit.record("files.link_revoke", actor=user, school_id=link.school_id, target_type="file_node",
                        target_id=link.node_id, details={"link": link.id})
 
@@ -154,6 +163,9 @@ class Refusal:
     LOCKED = "locked"  # too many wrong passwords
 
 
+GONE = (Refusal.EXPIRED, Refusal.USED_UP)
+
+
 def refusal(link: PublicLink | None, moment: datetime) -> str | None:
     if link is None or link.node.trash_key != 0:
         return Refusal.UNAVAILABLE
@@ -161,7 +173,7 @@ def refusal(link: PublicLink | None, moment: datetime) -> str | None:
         return Refusal.EXPIRED
     if link.mode == LinkMode.DOWNLOAD and link.max_downloads is not None and link.downloads >= link.max_downloads:
         return Refusal.USED_UP
-    if link.locked_until is not None and link.locked_until > moment:
+    if _locked(link, moment):
         return Refusal.LOCKED
     return None
 
@@ -196,7 +208,7 @@ def ticket_valid(secret: str, token: str, ticket: str | None) -> bool:
 async def open_link(token: str, password: str | None, *, ticket_ok: bool = False,
                     throttle: Throttle | None = None, ip: str | None = None) -> PublicLink:
     """The link with its node and space; ``link_expired`` / ``link_used_up`` (410) for a link past its
-    end, ``link_unavailable`` (404) for every other refusal, ``link_password_throttled`` (429) while the
+    end (with a password: only after the right one), ``link_unavailable`` (404) for every other refusal, ``link_password_throttled`` (429) while the
     address ``ip`` is locked for wrong passwords (checked before the token is even looked up).
     ``ticket_ok``: the request carried a valid ticket for this token instead of the password."""
     address_key = f"{ADDRESS_RULE.prefix}:{ip}" if throttle is not None and ip and password else None
@@ -213,14 +225,17 @@ async def open_link(token: str, password: str | None, *, ticket_ok: bool = False
     link = await find_link(token)
     moment = now()
     reason = refusal(link, moment)
-    if reason in (Refusal.EXPIRED, Refusal.USED_UP):
-        raise link_gone(reason)
-    if reason is not None:
+    if reason in GONE and (not link.password_hash or ticket_ok):
+        raise link_gone(reason)  # whoever may use the link learns that it ran out, and asks for a new one
+    if reason in (Refusal.UNAVAILABLE, Refusal.LOCKED) or (reason in GONE and _locked(link, moment)):
         if password:
             await asyncio.to_thread(verify_password, None, password)  # as slow as a real check
             raise await wrong_password()
         raise link_unavailable()
     if link.password_hash and not ticket_ok:
+        # An expired or used-up link with a password gets here too: without the right password it
+        # answers like an unknown link (the same 404, after the same one hash), so the token alone
+        # does not tell that a link existed.
         if not password:
             raise link_unavailable()
         if not await asyncio.to_thread(verify_password, link.password_hash, password):
@@ -228,7 +243,13 @@ async def open_link(token: str, password: str | None, *, ticket_ok: bool = False
             raise await wrong_password()
         if link.failed_attempts:
             await PublicLink.filter(id=link.id).update(failed_attempts=0)
+    if reason is not None:
+        raise link_gone(reason)
     return link
+
+
+def _locked(link: PublicLink, moment: datetime) -> bool:
+    return link.locked_until is not None and link.locked_until > moment
 
 
 async def _count_failure(link: PublicLink, moment: datetime) -> None:

@@ -3,7 +3,8 @@
 No session, no CSRF (nothing of an account is touched). The password, when the link has one, comes in
 the ``X-Link-Password`` header of every request (or a ticket: ``?ticket=`` or the cookie the HTML
 password form sets). Browsers asking for HTML get the pages of ``links_pages`` at the same addresses.
-Every refusal answers JSON: an expired or used-up link 410 (``link_expired``, ``link_used_up``), every
+Every refusal answers JSON: an expired or used-up link 410 (``link_expired``, ``link_used_up``; with a
+password only after the right one, before that the 404 below), every
 other way a link can fail (unknown, revoked, locked, missing or wrong password) the identical 404
 ``link_unavailable``, and too many wrong passwords from one address 429 with Retry-After.
 """
@@ -77,7 +78,8 @@ async def landing(request: Request) -> Response:
       200: {description: "{mode, node, expires_at, downloads_left, label?, ticket?}; a drop link shows only the folder's
         name. ticket (links with a password) - append ?ticket= to the other /s/ URLs instead of the header (1 hour)."}
       404: {description: Unknown or revoked link, or a missing or wrong password (all identical).}
-      410: {description: The link has expired (link_expired) or its download limit is used up (link_used_up).}
+      410: {description: The link has expired (link_expired) or its download limit is used up (link_used_up); for a
+        link with a password only with the right password (else the 404).}
       429: {description: Too many wrong passwords from this address (link_password_throttled); see Retry-After.}
     """
     if links_pages.wants_html(request):

@@ -8,7 +8,9 @@
 - a password first where the link has one. A wrong password and an unknown link get the identical
   page (404); after the right password an HttpOnly cookie, valid for this link's path only, carries the
   ``links.make_ticket`` proof for the following requests (downloads, thumbnails, drop uploads).
-- an expired or used-up link gets a page saying so (410 Gone), so that people ask for a new one.
+- an expired or used-up link gets a page saying so (410 Gone), so that people ask for a new one; one
+  with a password only after the right password (the form, or a ticket from before): until then it
+  gets the page of an unknown link, so the token alone does not tell that a link existed.
 - too many wrong passwords from one address (over all links) get the password form with a 429 and
   Retry-After (``links.ADDRESS_RULE``).
 
@@ -45,6 +47,8 @@ GONE = {
                             N_("It may only be used a limited number of times, and that number has been "
                                "reached. Please ask the person who sent it to you for a new link.")),
 }
+
+GONE_CODES = {"link_expired": links.Refusal.EXPIRED, "link_used_up": links.Refusal.USED_UP}
 
 
 def wants_html(request: Request) -> bool:
@@ -106,20 +110,26 @@ async def refused_page(request: Request) -> Response:
     token = request.path_params["token"]
     link = await links.find_link(token)
     reason = links.refusal(link, links.now())
-    if reason in GONE:
+    if reason in GONE and may_learn_gone(request, link):
         return gone_page(request, reason)
     if reason is None and link.password_hash and not has_ticket(request, token):
         return RedirectResponse(f"/s/{token}", status_code=303)
     return unavailable_page(request)
 
 
+def may_learn_gone(request: Request, link: PublicLink) -> bool:
+    """Whether the visitor may be told that the link expired or is used up: for a link with a password
+    only after the right one (the ticket); until then it looks like an unknown link."""
+    return not link.password_hash or has_ticket(request, link.token)
+
+
 async def landing(request: Request) -> Response:
     token = request.path_params["token"]
     link = await links.find_link(token)
     reason = links.refusal(link, links.now())
-    if reason in GONE:
+    if reason in GONE and may_learn_gone(request, link):
         return gone_page(request, reason)
-    if reason == links.Refusal.UNAVAILABLE:
+    if reason in (links.Refusal.UNAVAILABLE, *GONE):
         return unavailable_page(request)
     if link.password_hash and (reason == links.Refusal.LOCKED or not has_ticket(request, token)):
         return password_page(request)
@@ -147,20 +157,20 @@ async def password_submit(request: Request) -> Response:
     responses:
       303: {description: "The right password; back to /s/{token} with the ticket cookie."}
       404: {description: The password page again with its error; identical for an unknown or locked link.}
-      410: {description: The link has expired or is used up (a page saying so).}
+      410: {description: "The link has expired or is used up (a page saying so; after its right password)."}
       429: {description: Too many wrong passwords from this address; the password page with the message, Retry-After.}
     """
     token = request.path_params["token"]
     password = (await _small_form(request)).get("password") or None
-    reason = links.refusal(await links.find_link(token), links.now())
-    if reason in GONE:
-        return gone_page(request, reason)
     try:
         # Counts wrong passwords (and locks the link after too many); an unknown link costs the same hash.
+        # An expired or used-up link answers so only after its right password (or if it has none).
         link = await links.open_link(token, password, throttle=request.app.state.throttle, ip=client_address(request))
     except AppError as exc:
         if exc.code == "link_password_throttled":
             return password_page(request, throttled=exc)
+        if exc.code in GONE_CODES:
+            return gone_page(request, GONE_CODES[exc.code])
         if exc.code != "link_unavailable":
             raise
         return password_page(request, wrong=True)

@@ -3,8 +3,9 @@
 The tus logic is ``files.tus``; a ``DropUploader`` makes it work for a drop link: uploads belong to the
 link (``TusUpload.link``, no user), go only into the link's folder under a free name (numbered on a
 collision, as plain drop uploads), count against that folder's space like any upload, and are added
-only while the link is still a live drop link - an upload unfinished when the link expires or is
-revoked is refused at its next request and its parts expire with it. The uploader learns nothing
+only while the link is still a live drop link - an upload unfinished when the link expires is
+refused at its next request and its parts expire with it; revoking the link removes its unfinished
+uploads at once (``links.revoke_link``). The uploader learns nothing
 but the name their own file was stored under.
 """
 

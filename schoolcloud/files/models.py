@@ -155,7 +155,7 @@ class TusUpload(Model):
     until it expires, so a client asking for the offset again learns that it is done.
 
     An upload belongs to a logged-in ``user``, or (file drops, no account) to the ``link`` it came
-    through; a revoked link leaves its unfinished uploads to expire (and their parts to be removed)."""
+    through; revoking the link removes its unfinished uploads (a finished one keeps its row, ``link`` null)."""
 
     id = fields.CharField(max_length=32, primary_key=True)
     school = fields.ForeignKeyField("models.School", related_name="tus_uploads", on_delete=fields.CASCADE)

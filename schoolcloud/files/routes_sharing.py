@@ -188,7 +188,7 @@ async def revoke_link(request: Request):
     node_id = request.path_params["node_id"]
     await checked_form(request)
     try:
-        await links.revoke_link(user, request.path_params["link_id"])
+        await links.revoke_link(request.app.state.files, user, request.path_params["link_id"])
     except AppError as exc:
         return refused(request, exc, _here(node_id))
     notify(request, "ok", _("The link was revoked."))

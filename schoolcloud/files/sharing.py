@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from schoolcloud.accounts.models import Course, Role, SchoolClass, User
@@ -18,8 +19,8 @@ from schoolcloud.files.permissions import (
     require_files_user,
     space_access,
 )
-from schoolcloud.files.sharing_models import RecipientKind, Share
-from schoolcloud.files.tree import load_node, page_bounds
+from schoolcloud.files.sharing_models import RecipientKind, Share, recipient_key
+from schoolcloud.files.tree import load_node, node_still_there, page_bounds
 from schoolcloud.privacy import audit
 from schoolcloud.teams.models import Team, TeamMember
 from schoolcloud.web.errors import AppError, NotFound
@@ -105,9 +106,16 @@ async def create_share(user: User, node_id, kind, recipient_id, *, can_write: bo
     fields = await _recipient(user, kind, recipient_id)
     share = await Share.get_or_none(node_id=node.id, **fields)
     if share is None:
-        share = await Share.create(school_id=node.space.school_id, node_id=node.id, created_by=user,
-                                   can_write=bool(can_write), **fields)
-    elif share.can_write != bool(can_write):
+        try:
+            async with node_still_there(node.id):
+                share = await Share.create(school_id=node.space.school_id, node_id=node.id, created_by=user,
+                                           recipient_key=recipient_key(kind, *fields.values()),
+                                           can_write=bool(can_write), **fields)
+        except IntegrityError:
+            # The same share was created at this moment by another request (unique node + recipient):
+            # answer as for sharing again, with that row.
+            share = await Share.get(node_id=node.id, **fields)
+    if share.can_write != bool(can_write):
         share.can_write = bool(can_write)
         await share.save(update_fields=["can_write"])
     await audit.record("files.share_create", actor=user, school_id=node.space.school_id, target_type="file_node",

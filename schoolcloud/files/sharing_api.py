@@ -148,7 +148,7 @@ async def link_detail(request: Request) -> Response:
     from schoolcloud.files.api import caller
 
     user = await caller(request)
-    await links.revoke_link(user, request.path_params["link_id"])
+    await links.revoke_link(request.app.state.files, user, request.path_params["link_id"])
     return Response(status_code=204)
 
 

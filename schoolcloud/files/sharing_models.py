@@ -33,12 +33,17 @@ class Share(Model):
     course = fields.ForeignKeyField("models.Course", related_name="file_shares", null=True,
                                     on_delete=fields.CASCADE)
     team = fields.ForeignKeyField("models.Team", related_name="file_shares", null=True, on_delete=fields.CASCADE)
+    # "user:12", "class:3", "course:7" or "team:5": the recipient in one column, so that the unique
+    # (node, recipient_key) makes a second identical share impossible, also when two are created at the
+    # same moment (a unique index over the four nullable columns would not: NULLs never collide).
+    recipient_key = fields.CharField(max_length=32)
     can_write = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "file_share"
         indexes = (("user_id",), ("school_class_id",), ("course_id",), ("team_id",))
+        unique_together = (("node", "recipient_key"),)
 
     @property
     def recipient_kind(self) -> str:
@@ -53,6 +58,10 @@ class Share(Model):
     @property
     def recipient_id(self) -> int:
         return self.user_id or self.school_class_id or self.course_id or self.team_id
+
+
+def recipient_key(kind: str, recipient_id: int) -> str:
+    return f"{kind}:{recipient_id}"
 
 
 class LinkMode:

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from schoolcloud import rows
 from schoolcloud.accounts.models import Course, Role, SchoolClass, User
 from schoolcloud.files.context import FilesContext, Limits
-from schoolcloud.files.errors import quota_exceeded
+from schoolcloud.files.errors import deleted_meanwhile, quota_exceeded
 from schoolcloud.files.models import Node, NodeKind, Space, SpaceKind
 from schoolcloud.files.permissions import Access, may_manage_space, require_files_user, space_access
 from schoolcloud.teams.models import Team
@@ -100,7 +100,7 @@ async def charge(conn, space: Space, quota: int, size: int) -> None:
                                            "WHERE id = ? AND used_bytes <= ?", size, space.id, quota - size)
     if not updated:
         if not await Space.filter(id=space.id).using_db(conn).exists():
-            raise NotFound("folder")
+            raise deleted_meanwhile()
         raise quota_exceeded()
 
 

@@ -19,11 +19,12 @@ from schoolcloud.accounts.models import User
 from schoolcloud.files import errors
 from schoolcloud.files.content import discard
 from schoolcloud.files.context import FilesContext, client_ip
-from schoolcloud.files.models import FileVersion, Node, Space, TusPart, TusUpload
+from schoolcloud.files.models import FileVersion, Node, Space, TusUpload
 from schoolcloud.files.names import OnConflict, name_key
 from schoolcloud.files.permissions import Access, require_files_user
 from schoolcloud.files.spaces import now, release, visible_spaces
 from schoolcloud.files.tree import choose_name, live_subtree, retry_on_collision, subtree_ids, writable_node
+from schoolcloud.files.tus import remove_upload_rows
 from schoolcloud.privacy import audit
 from schoolcloud.web.errors import NotFound
 
@@ -121,22 +122,15 @@ async def delete_subtree_rows(conn, root: Node, ids: list[int] | None = None) ->
         ids = await subtree_ids(root.id, conn)
     keys: list[str] = []
     size = 0
-    upload_ids: list[str] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         for key, version_size in await FileVersion.filter(node_id__in=chunk).using_db(conn) \
                 .values_list("object_key", "size"):
             keys.append(key)
             size += version_size
-        # Locked before their parts are read: a PATCH adding a part or a request finishing the upload
-        # waits, then finds the row gone (see ``tus.terminate_upload``).
-        upload_ids += [u.id for u in await TusUpload.filter(folder_id__in=chunk).using_db(conn).select_for_update()]
-    for start in range(0, len(upload_ids), 500):
-        keys += await TusPart.filter(upload_id__in=upload_ids[start:start + 500]).using_db(conn) \
-            .values_list("object_key", flat=True)
-    for start in range(0, len(upload_ids), 500):
-        await TusPart.filter(upload_id__in=upload_ids[start:start + 500]).using_db(conn).delete()
-        await TusUpload.filter(id__in=upload_ids[start:start + 500]).using_db(conn).delete()
+        # Unfinished uploads into these folders: locked before their parts are read, so a PATCH adding
+        # a part or a request finishing one waits, then finds it gone (see ``tus.terminate_upload``).
+        keys += (await remove_upload_rows(conn, TusUpload.filter(folder_id__in=chunk)))[1]
     for start in range(0, len(ids), 500):
         await FileVersion.filter(node_id__in=ids[start:start + 500]).using_db(conn).delete()
     # Children before parents (reverse breadth-first order), so no foreign key is ever dangling.

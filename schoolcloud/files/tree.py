@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -126,7 +127,7 @@ async def ensure_live(conn, folder_id: int) -> None:
     """Inside a transaction: the target folder was not trashed since it was checked (else an entry
     would appear inside the trash as if it were live)."""
     if not await Node.filter(id=folder_id, trash_key=0).using_db(conn).exists():
-        raise NotFound("folder")
+        raise errors.deleted_meanwhile()
 
 
 async def touch_live_folder(conn, folder_id: int, stamp) -> None:
@@ -134,7 +135,20 @@ async def touch_live_folder(conn, folder_id: int, stamp) -> None:
     was checked, in one conditional UPDATE (what ``ensure_live`` plus a separate update would do)."""
     sql = f"UPDATE {Node._meta.db_table} SET modified_at = ? WHERE id = ? AND trash_key = 0"
     if not await rows.execute(conn, sql, rows.db_value(Node, "modified_at", stamp), folder_id):
-        raise NotFound("folder")
+        raise errors.deleted_meanwhile()
+
+
+@contextlib.asynccontextmanager
+async def node_still_there(node_id: int):
+    """Around an INSERT that points at a node (a share, a link, an upload): if the node was deleted after
+    the request checked it (with its team, on PostgreSQL between the check and the insert), the foreign
+    key refuses the row; answer 404 as for a node that was never there instead of a 500."""
+    try:
+        yield
+    except IntegrityError:
+        if await Node.filter(id=node_id, trash_key=0).exists():
+            raise
+        raise errors.deleted_meanwhile() from None
 
 
 async def retry_on_collision(work: Callable[[], Awaitable[T]], attempts: int = 5) -> T:

@@ -33,7 +33,7 @@ from schoolcloud.files.models import Node, NodeKind, TusPart, TusUpload
 from schoolcloud.files.names import OnConflict, clean_name
 from schoolcloud.files.permissions import require_files_user, require_write
 from schoolcloud.files.spaces import now
-from schoolcloud.files.tree import as_id, choose_name, parse_on_conflict, writable_folder
+from schoolcloud.files.tree import as_id, choose_name, node_still_there, parse_on_conflict, writable_folder
 from schoolcloud.web.errors import AppError, NotFound
 from storage import ObjectTooLarge, StorageError, StoredObject, new_key
 
@@ -85,10 +85,11 @@ async def start(ctx: FilesContext, owner: Uploader, folder: Node, name: str, fil
     limit, too_large = await upload_limit(ctx, folder.space)
     if length > limit:
         raise too_large
-    upload = await TusUpload.create(
-        id=secrets.token_hex(16), school_id=folder.space.school_id, folder=folder, filename=name,
-        content_type=detect_content_type(name, filetype), on_conflict=on_conflict,
-        total_size=length, expires_at=now() + ctx.limits.upload_expiry, **owner.scope())
+    async with node_still_there(folder.id):
+        upload = await TusUpload.create(
+            id=secrets.token_hex(16), school_id=folder.space.school_id, folder=folder, filename=name,
+            content_type=detect_content_type(name, filetype), on_conflict=on_conflict,
+            total_size=length, expires_at=now() + ctx.limits.upload_expiry, **owner.scope())
     if length == 0:
         await finish(ctx, owner, upload)
     return upload
@@ -264,13 +265,23 @@ async def terminate_upload(ctx: FilesContext, upload: TusUpload, *, unfinished_o
     if expired_before is not None:
         query = query.filter(expires_at__lt=expired_before)
     async with in_transaction() as conn:
-        if await query.using_db(conn).select_for_update().first() is None:
-            return False
-        keys = await TusPart.filter(upload_id=upload.id).using_db(conn).values_list("object_key", flat=True)
-        await TusPart.filter(upload_id=upload.id).using_db(conn).delete()
-        await TusUpload.filter(id=upload.id).using_db(conn).delete()
+        removed, keys = await remove_upload_rows(conn, query)
     await discard(ctx, *keys)
-    return True
+    return bool(removed)
+
+
+async def remove_upload_rows(conn, query) -> tuple[list[str], list[str]]:
+    """Inside the caller's transaction: lock the uploads of ``query`` (a ``TusUpload`` filter; their
+    conditions are checked again once locked), then delete their parts and them. Returns the removed
+    upload ids and the part objects' keys, which the caller discards after committing."""
+    ids = [u.id for u in await query.using_db(conn).select_for_update()]
+    keys: list[str] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        keys += await TusPart.filter(upload_id__in=chunk).using_db(conn).values_list("object_key", flat=True)
+        await TusPart.filter(upload_id__in=chunk).using_db(conn).delete()
+        await TusUpload.filter(id__in=chunk).using_db(conn).delete()
+    return ids, keys
 
 
 async def expire_uploads(ctx: FilesContext, now_: datetime) -> int:

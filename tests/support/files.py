@@ -136,15 +136,15 @@ async def row_locked(table: str, row_id):
         await task
 
 
-async def wait_for_lock_waiter(timeout: float = 30.0) -> None:
-    """PostgreSQL: until some session of this database waits for a lock (pg_stat_activity)."""
+async def wait_for_lock_waiter(count: int = 1, timeout: float = 30.0) -> None:
+    """PostgreSQL: until ``count`` sessions of this database wait for a lock (pg_stat_activity)."""
     from tortoise import connections
 
     for _ in range(int(timeout * 20)):
         found = await connections.get("default").execute_query_dict(
             "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
             "AND datname = current_database()")
-        if found[0]["n"]:
+        if found[0]["n"] >= count:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("no request waited for the lock")
