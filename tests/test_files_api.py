@@ -406,3 +406,38 @@ async def test_empty_files(app):
         head = await http.head(created.headers["location"], headers={"Tus-Resumable": "1.0.0"})
         assert head.headers["upload-offset"] == "0" and head.headers["upload-length"] == "0"
         assert [i["name"] for i in (await listing(http, root))["items"]] == ["auch-leer.txt", "leer.txt"]
+
+
+@pytest.mark.postgres
+async def test_two_moves_between_two_spaces_in_opposite_directions_at_once(app):
+    """One file moves from the personal space into a team's, another from the team's into the personal
+    space, at the same moment. Each move charges its target and releases its source; taken in those
+    orders the two space rows deadlocked on PostgreSQL (one move answered 500). The test holds the team
+    space's row until both moves wait, which makes that order certain."""
+    import asyncio
+
+    from tests.conftest import BACKEND
+    from tests.support.data import make_member
+    from tests.support.files import row_locked, wait_for_lock_waiter
+
+    if BACKEND != "postgres":
+        pytest.skip("needs row locks to stop a request at a known point (PostgreSQL)")
+    teacher = await make_member(await make_school(), Role.TEACHER)
+    async with api_client(app.base_url, teacher) as http:
+        root = await personal_root(http)
+        team = (await http.post("/api/v1/files/teams", json={"name": "Umzug"})).json()
+        mine = (await upload(http, root, "Hin.txt", b"hin")).json()
+        theirs = (await upload(http, team["root_id"], "Her.txt", b"her!")).json()
+        async with row_locked("file_space", team["space_id"]):
+            into_team = asyncio.ensure_future(http.patch(f"/api/v1/files/nodes/{mine['id']}",
+                                                         json={"parent_id": team["root_id"]}))
+            await wait_for_lock_waiter(1)
+            out_of_team = asyncio.ensure_future(http.patch(f"/api/v1/files/nodes/{theirs['id']}",
+                                                           json={"parent_id": root}))
+            await wait_for_lock_waiter(2)
+        answers = [await into_team, await out_of_team]
+        assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+        assert [i["name"] for i in (await listing(http, root))["items"]] == ["Her.txt"]
+        assert [i["name"] for i in (await listing(http, team["root_id"]))["items"]] == ["Hin.txt"]
+    personal = await Space.get(owner_id=teacher.id)
+    assert personal.used_bytes == 4 and (await Space.get(id=team["space_id"])).used_bytes == 3

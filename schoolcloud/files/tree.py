@@ -18,7 +18,7 @@ from schoolcloud.files.models import FileVersion, Node, NodeKind, Space
 from schoolcloud.files.names import OnConflict, candidates, clean_name, name_key
 from schoolcloud.files.permissions import Access, require_files_user, require_read, require_write
 from schoolcloud.files.serialize import node_json
-from schoolcloud.files.spaces import charge, now, release, space_quota
+from schoolcloud.files.spaces import charge, lock_spaces, now, release, space_quota
 from schoolcloud.web.errors import NotFound
 
 T = TypeVar("T")
@@ -315,6 +315,7 @@ async def update_node(ctx: FilesContext, user: User, node_id, *, name=None, pare
             await ensure_live(conn, target.id)
             chosen, _ = await choose_name(target, new_name, node.kind, on_conflict, conn)
             if moving_space:
+                await lock_spaces(conn, target.space_id, node.space_id)
                 await charge(conn, target.space, quota, size)
                 await release(conn, node.space_id, size)
                 for start in range(0, len(ids), 500):
