@@ -235,6 +235,10 @@ async def create_folder(user: User, parent_id, name, *, on_conflict: str = OnCon
 
     async def work() -> Node:
         async with in_transaction() as conn:
+            # The space's row first, as an upload's charge and a team's deletion take it: without it the
+            # insert held the parent's key lock while waiting for the space's, and the team's deletion
+            # the space's while waiting to delete the parent (a deadlock on PostgreSQL, a 500).
+            await lock_spaces(conn, parent.space_id)
             await ensure_live(conn, parent.id)
             chosen, _ = await choose_name(parent, name, NodeKind.FOLDER, on_conflict, conn)
             stamp = now()
