@@ -94,7 +94,9 @@ def _routes(settings: Settings):
     # The router tries routes in order: the mounts come first, so that an API call or a file transfer
     # does not run through the ~150 page-route patterns (no page path starts with a mount's prefix).
     # The preview route precedes the files mount, which would otherwise claim its path.
-    routes = [*previews_api,
+    # The embedded IdP's mount is among them: three of a login's requests go to it.
+    idp = [Mount("/idp", routes=idp_routes)] if settings.embedded_idp else []
+    routes = [*previews_api, *idp,
               Mount("/api/v1/files", routes=files_api),
               Mount(LINKS_PREFIX, routes=links_api),
               Mount("/api/v1", routes=api_routes),
@@ -102,8 +104,6 @@ def _routes(settings: Settings):
               *web_routes, *auth_routes, *accounts_routes, *files_pages, *sharing_pages, *teams_pages,
               *copy_pages, *course_pages, *lesson_pages, *block_pages, *library_pages,
               *planning_pages, *privacy_pages, *task_pages, *task_work_pages, *notification_pages]
-    if settings.embedded_idp:
-        routes.append(Mount("/idp", routes=idp_routes))
     return routes
 
 

@@ -24,10 +24,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiosqlite
+from tortoise.backends.base.client import NestedTransactionContext, TransactionContext
 from tortoise.backends.sqlite.client import (
     SqliteClient as _SqliteClient,
     SqliteTransactionContext,
     SqliteTransactionWrapper,
+    _gen_savepoint_name as _savepoint_name,
     translate_exceptions,
 )
 from tortoise.connection import get_connections
@@ -64,13 +66,62 @@ async def when_free(attempt: Callable[[], Awaitable[T]]) -> T:
 
 
 class _ImmediateTransaction(SqliteTransactionWrapper):
+    """A transaction whose statements run on the event loop's thread (as reads do: see SqliteClient._read).
+    Inside BEGIN IMMEDIATE they never wait for a lock, and nothing is written to disk before COMMIT, so
+    only COMMIT (which waits for the fsync) and ROLLBACK go to the connection's thread."""
+
     async def begin(self) -> None:
         try:
             if self._connection.in_transaction:  # Tortoise commits first; mostly there is nothing to commit
                 await self._connection.commit()
-            await self._connection.execute("BEGIN IMMEDIATE")
+            self._connection._conn.execute("BEGIN IMMEDIATE")  # fails at once if the lock is taken
         except sqlite3.OperationalError as exc:
             raise TransactionManagementError(exc) from exc
+
+    @translate_exceptions
+    async def execute_insert(self, query: str, values: list) -> int:
+        async with self.acquire_connection() as connection:
+            return connection._conn.execute(query, values).lastrowid
+
+    @translate_exceptions
+    async def execute_many(self, query: str, values: list[list]) -> None:
+        async with self.acquire_connection() as connection:
+            connection._conn.executemany(query, values)
+
+    @translate_exceptions
+    async def execute_query(self, query: str, values: list | None = None) -> tuple[int, list]:
+        async with self.acquire_connection() as connection:
+            conn = connection._conn
+            start = conn.total_changes
+            rows = conn.execute(_nul_safe(query), values or ()).fetchall()
+            return (conn.total_changes - start) or len(rows), rows
+
+    @translate_exceptions
+    async def execute_query_dict(self, query: str, values: list | None = None) -> list[dict]:
+        async with self.acquire_connection() as connection:
+            return list(map(dict, connection._conn.execute(_nul_safe(query), values or ()).fetchall()))
+
+    async def savepoint(self) -> None:
+        self._savepoint = _savepoint_name()
+        self._connection._conn.execute(f"SAVEPOINT {self._savepoint}")
+
+    async def savepoint_rollback(self) -> None:
+        if self._finalized:
+            raise TransactionManagementError("Transaction already finalised")
+        if self._savepoint is None:
+            raise TransactionManagementError("No savepoint to rollback to")
+        self._connection._conn.execute(f"ROLLBACK TO {self._savepoint}")
+        self._savepoint = None
+
+    async def release_savepoint(self) -> None:
+        if self._finalized:
+            raise TransactionManagementError("Transaction already finalised")
+        if self._savepoint is None:
+            raise TransactionManagementError("No savepoint to rollback to")
+        self._connection._conn.execute(f"RELEASE {self._savepoint}")
+
+    def _in_transaction(self) -> TransactionContext:
+        return NestedTransactionContext(_ImmediateTransaction(self))
 
 
 class _ImmediateTransactionContext(SqliteTransactionContext):
@@ -141,7 +192,7 @@ class SqliteClient(_SqliteClient):
         A read never waits for a lock here (busy timeout 0: see the module's docstring) nor for a
         commit's fsync (it writes nothing). Writes and commits stay in the thread."""
         async with self.acquire_connection() as connection:
-            return connection._conn.execute(query.replace("\x00", "'||CHAR(0)||'"), values or ()).fetchall()
+            return connection._conn.execute(_nul_safe(query), values or ()).fetchall()
 
     @translate_exceptions
     async def execute_script(self, query: str) -> None:
@@ -153,6 +204,10 @@ class SqliteClient(_SqliteClient):
                 await connection.executescript(query)
             finally:
                 await connection.execute("PRAGMA busy_timeout = 0")
+
+
+def _nul_safe(query: str) -> str:
+    return query.replace("\x00", "'||CHAR(0)||'")  # as Tortoise's client does
 
 
 def _is_read(query: str) -> bool:

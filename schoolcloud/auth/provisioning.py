@@ -9,6 +9,7 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from schoolcloud import rows
 from schoolcloud.accounts.models import Role, School, SchoolClass, User
 from schoolcloud.config import Settings
 from schoolcloud.privacy import audit
@@ -78,7 +79,10 @@ async def _sync_classes(user: User, school: School, names: list[str]) -> None:
 
 
 async def user_from_embedded(claims: dict) -> User:
-    user = await User.get_or_none(public_id=claims.get("sub"))
+    # By hand (see schoolcloud.rows): every login runs it.
+    found = await rows.fetch_one(f"SELECT {rows.columns(User, 'u')} FROM {User._meta.db_table} u "
+                                 "WHERE u.public_id = ?", rows.db_value(User, "public_id", claims.get("sub")))
+    user = rows.hydrate(User, found, "u") if found else None
     if user is None:
         raise LoginRefused("unknown_account")
     if not user.active:

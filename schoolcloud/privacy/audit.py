@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from tortoise.transactions import in_transaction
 
+from schoolcloud import rows
 from schoolcloud.privacy.models import AuditEvent
 
 GENESIS = "0" * 64
@@ -69,11 +70,14 @@ async def _chain_end():
 
 
 async def _append(conn, fields: dict) -> AuditEvent:
-    last = await AuditEvent.all().using_db(conn).order_by("-id").first()
-    prev_hash = last.hash if last else GENESIS
+    # Written by hand (see schoolcloud.rows): every login appends an event, under the chain's lock.
+    last = await rows.fetch_one(f"SELECT hash FROM {AuditEvent._meta.db_table} ORDER BY id DESC LIMIT 1",
+                                connection=conn)
+    prev_hash = last["hash"] if last else GENESIS
     created_at = datetime.now(timezone.utc).replace(microsecond=0)
     digest = event_hash(prev_hash, created_at=created_at, **fields)
-    return await AuditEvent.create(using_db=conn, prev_hash=prev_hash, hash=digest, created_at=created_at, **fields)
+    return await rows.insert(conn, AuditEvent, prev_hash=prev_hash, hash=digest, created_at=created_at,
+                             pruned_by=None, **fields)
 
 
 def _prunable(school_id: int, before: datetime):
