@@ -106,19 +106,18 @@ class _ImmediateTransaction(SqliteTransactionWrapper):
         self._connection._conn.execute(f"SAVEPOINT {self._savepoint}")
 
     async def savepoint_rollback(self) -> None:
-        if self._finalized:
-            raise TransactionManagementError("Transaction already finalised")
-        if self._savepoint is None:
-            raise TransactionManagementError("No savepoint to rollback to")
-        self._connection._conn.execute(f"ROLLBACK TO {self._savepoint}")
+        self._connection._conn.execute(f"ROLLBACK TO {self._open_savepoint()}")
         self._savepoint = None
 
     async def release_savepoint(self) -> None:
+        self._connection._conn.execute(f"RELEASE {self._open_savepoint()}")
+
+    def _open_savepoint(self) -> str:
         if self._finalized:
             raise TransactionManagementError("Transaction already finalised")
         if self._savepoint is None:
             raise TransactionManagementError("No savepoint to rollback to")
-        self._connection._conn.execute(f"RELEASE {self._savepoint}")
+        return self._savepoint
 
     def _in_transaction(self) -> TransactionContext:
         return NestedTransactionContext(_ImmediateTransaction(self))
