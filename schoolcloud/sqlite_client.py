@@ -81,16 +81,19 @@ class _ImmediateTransaction(SqliteTransactionWrapper):
     @translate_exceptions
     async def execute_insert(self, query: str, values: list) -> int:
         async with self.acquire_connection() as connection:
+            self.log.debug("%s: %s", query, values)  # as Tortoise logs each statement (tests count them)
             return connection._conn.execute(query, values).lastrowid
 
     @translate_exceptions
     async def execute_many(self, query: str, values: list[list]) -> None:
         async with self.acquire_connection() as connection:
+            self.log.debug("%s: %s", query, values)
             connection._conn.executemany(query, values)
 
     @translate_exceptions
     async def execute_query(self, query: str, values: list | None = None) -> tuple[int, list]:
         async with self.acquire_connection() as connection:
+            self.log.debug("%s: %s", query, values)
             conn = connection._conn
             start = conn.total_changes
             rows = conn.execute(_nul_safe(query), values or ()).fetchall()
@@ -99,6 +102,7 @@ class _ImmediateTransaction(SqliteTransactionWrapper):
     @translate_exceptions
     async def execute_query_dict(self, query: str, values: list | None = None) -> list[dict]:
         async with self.acquire_connection() as connection:
+            self.log.debug("%s: %s", query, values)
             return list(map(dict, connection._conn.execute(_nul_safe(query), values or ()).fetchall()))
 
     async def savepoint(self) -> None:
@@ -191,6 +195,7 @@ class SqliteClient(_SqliteClient):
         A read never waits for a lock here (busy timeout 0: see the module's docstring) nor for a
         commit's fsync (it writes nothing). Writes and commits stay in the thread."""
         async with self.acquire_connection() as connection:
+            self.log.debug("%s: %s", query, values)  # as Tortoise logs each statement (tests count them)
             return connection._conn.execute(_nul_safe(query), values or ()).fetchall()
 
     @translate_exceptions
