@@ -3,9 +3,18 @@ into it after its start checks).
 
     python -m schoolcloud.launcher --host 127.0.0.1 --port 8000 --workers 2 ...
 
-The launcher binds the listening socket, then starts WORKERS processes that each run uvicorn on that
-inherited socket (`--worker`, started afresh with `python -m`, not forked). With one worker there is
-no supervisor: the process binds and serves itself. With several, the supervising process
+With one worker there is no supervisor: the process binds the port and serves. With several, the
+supervising process starts WORKERS processes (`--worker`, started afresh with `python -m`, not forked)
+that each run uvicorn on a socket of their own, and
+
+- spreads the connections evenly over the workers: each worker's socket is bound to the port with
+  SO_REUSEPORT, so the kernel hands each new connection to one of them by its address hash. On one
+  shared socket, the worker that woke first accepted every connection waiting (up to the backlog per
+  wakeup): in bench/login_storm.py one of two workers held 80 % of the open connections. A socket
+  joins only once its worker listens, after the app's start-up, and leaves when the worker ends (the
+  supervisor keeps no copy), so no connection waits on a worker that is starting or gone; the
+  connections still queued on a worker that dies are reset, as its open ones are. Each socket has the
+  whole backlog (BACKLOG);
 
 - imports only the standard library, never the app, so it stays small (a few MB, where uvicorn's own
   supervisor held about 26 MB and multiprocessing's resource tracker 13 MB beside it);
@@ -13,7 +22,7 @@ no supervisor: the process binds and serves itself. With several, the supervisin
   (up to MAX_BACKOFF) after short ones, so that a crash loop does not spin;
 - gives up (exit code of the worker, usually 3) when a worker fails to start before any worker ever
   became ready: a wrong configuration or an unreachable database fails the start visibly;
-- on SIGTERM or SIGINT stops listening and tells each worker to shut down gracefully (SIGTERM: uvicorn
+- on SIGTERM or SIGINT tells each worker to shut down gracefully (SIGTERM: uvicorn stops listening and
   finishes the requests in flight), waits for them and exits 0. A second signal makes them quit at once.
 
 Workers run in a process group of their own, so Ctrl-C in a terminal reaches only the supervisor (which
@@ -36,6 +45,7 @@ MAX_BACKOFF = 30.0
 #: A worker that lived this long had no start-up problem: the next one starts at once.
 HEALTHY_LIFE = 10.0
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app's lifespan start fails
+ALL_READY = "serving with"  # logged once every first worker is ready (tests/support/server.py waits for it)
 GRACEFUL, FORCE = signal.SIGTERM, signal.SIGINT  # what uvicorn takes as "finish, then stop" / "stop now"
 
 
@@ -56,14 +66,23 @@ def parser() -> argparse.ArgumentParser:
     return options
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """The listening socket, as uvicorn would bind it (SO_REUSEADDR, so a restart finds the port free)."""
+def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A socket bound to the port as uvicorn binds it (SO_REUSEADDR, so a restart finds the port free);
+    listening, unless it is one of several on the port (reuse_port), which listens once its worker is
+    ready (uvicorn calls listen)."""
     family, kind, proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                                              flags=socket.AI_PASSIVE)[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(address)
-    sock.listen(BACKLOG)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    if not reuse_port:
+        sock.listen(BACKLOG)
     return sock
 
 
@@ -116,8 +135,11 @@ class Worker:
 
 
 class Supervisor:
-    def __init__(self, args: argparse.Namespace, sock: socket.socket):
-        self.args, self.sock = args, sock
+    def __init__(self, args: argparse.Namespace):
+        # A socket without SO_REUSEPORT fails to bind where anything listens on the port already, e.g.
+        # a second launcher, whose workers would otherwise join this port's group and share its connections.
+        with bind(args.host, args.port) as guard:
+            self.args, self.port = args, guard.getsockname()[1]  # the port the system chose for port 0
         self.workers: dict[int, Worker] = {}  # by pid
         self.pending: list[float] = []  # when to start a new worker in place of one that ended
         self.quick_deaths = 0  # workers in a row that died young
@@ -135,12 +157,16 @@ class Supervisor:
         self.selector.register(self.wake_read, selectors.EVENT_READ)
 
     def start(self) -> None:
+        sock = bind(self.args.host, self.port, reuse_port=True)
         ready_read, ready_write = os.pipe()
-        command = [sys.executable, "-m", "schoolcloud.launcher", "--worker", "--fd", str(self.sock.fileno()),
-                   "--ready-fd", str(ready_write), "--supervisor", str(os.getpid()), "--app", self.args.app, "--log-level", self.args.log_level,
-                   "--forwarded-allow-ips", self.args.forwarded_allow_ips]
-        process = subprocess.Popen(command, pass_fds=(self.sock.fileno(), ready_write), process_group=0)
-        os.close(ready_write)
+        command = [sys.executable, "-m", "schoolcloud.launcher", "--worker", "--fd", str(sock.fileno()),
+                   "--ready-fd", str(ready_write), "--supervisor", str(os.getpid()), "--app", self.args.app,
+                   "--log-level", self.args.log_level, "--forwarded-allow-ips", self.args.forwarded_allow_ips]
+        try:
+            process = subprocess.Popen(command, pass_fds=(sock.fileno(), ready_write), process_group=0)
+        finally:
+            sock.close()  # the worker's socket only: it leaves the port with the worker
+            os.close(ready_write)
         self.workers[process.pid] = Worker(process, ready_read)
         self.selector.register(ready_read, selectors.EVENT_READ, process.pid)
 
@@ -174,7 +200,10 @@ class Supervisor:
         os.close(worker.ready_pipe)
         worker.ready_pipe = -1
         if said:
-            worker.ready = self.ever_ready = True
+            worker.ready = True
+            if not self.ever_ready and sum(w.ready for w in self.workers.values()) == self.args.workers:
+                self.ever_ready = True
+                log(f"{ALL_READY} {self.args.workers} workers on port {self.port}")
 
     def handle_signals(self) -> None:
         while self.signals:
@@ -189,10 +218,8 @@ class Supervisor:
                 self.stop(FORCE)
 
     def stop(self, how: signal.Signals) -> None:
-        """Stop listening (new connections are refused instead of queueing for no one), tell the workers."""
         if not self.stopping:
             self.stopping = True
-            self.sock.close()
             self.pending.clear()
         for worker in self.workers.values():
             worker.process.send_signal(how)
@@ -218,16 +245,25 @@ class Supervisor:
             self.stop(GRACEFUL)
             return
         lived = time.monotonic() - worker.started
-        self.quick_deaths = 0 if lived >= HEALTHY_LIFE else self.quick_deaths + 1
-        delay = min(MAX_BACKOFF, 0.5 * 2 ** (self.quick_deaths - 1)) if self.quick_deaths else 0.0
+        delay = self.again(quick=lived < HEALTHY_LIFE)
         log(f"worker {worker.process.pid} ended ({how}) after {lived:.0f} s; a new one starts in {delay:.1f} s")
+
+    def again(self, quick: bool) -> float:
+        """Schedule a new worker: at once after a long life, later and later after short ones."""
+        self.quick_deaths = self.quick_deaths + 1 if quick else 0
+        delay = min(MAX_BACKOFF, 0.5 * 2 ** (self.quick_deaths - 1)) if self.quick_deaths else 0.0
         self.pending.append(time.monotonic() + delay)
+        return delay
 
     def start_due(self) -> None:
         now = time.monotonic()
         for due in [when for when in self.pending if when <= now]:
             self.pending.remove(due)
-            self.start()
+            try:
+                self.start()
+            except OSError as exc:  # e.g. another program took the port while no worker held it
+                log(f"cannot bind port {self.port} for a new worker ({exc}); trying again in "
+                    f"{self.again(quick=True):.1f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,11 +272,16 @@ def main(argv: list[str] | None = None) -> int:
         _exit_with_supervisor(args.supervisor)
         serve(args, socket.socket(fileno=args.fd), args.ready_fd)
         return 0
-    sock = bind(args.host, args.port)
-    if args.workers <= 1:
-        serve(args, sock)  # no supervisor: this process is the server
+    try:
+        sock = bind(args.host, args.port) if args.workers <= 1 else None
+        supervisor = Supervisor(args) if sock is None else None
+    except OSError as exc:
+        log(f"cannot listen on {args.host}:{args.port}: {exc}")
+        return 1
+    if supervisor is None:
+        serve(args, sock)  # one worker: no supervisor, this process is the server
         return 0
-    return Supervisor(args, sock).run()
+    return supervisor.run()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from schoolcloud import launcher
+
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_DSN = os.environ.get("SCHOOLCLOUD_TEST_PG", "postgres://postgres@127.0.0.1:5432/test")
 
@@ -116,8 +118,10 @@ class AppServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log()}")
+            # with several workers, the launcher says when every one of them listens
+            all_listen = self.workers == 1 or f"{launcher.ALL_READY} {self.workers} workers" in self.log()
             try:
-                if httpx.get(f"{self.base_url}/healthz/ready", timeout=1).status_code == 200:
+                if all_listen and httpx.get(f"{self.base_url}/healthz/ready", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
