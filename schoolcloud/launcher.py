@@ -7,21 +7,20 @@ With one worker there is no supervisor: the process binds the port and serves. W
 supervising process starts WORKERS processes (`--worker`, started afresh with `python -m`, not forked)
 that each run uvicorn on a socket of their own, and
 
-- spreads the connections evenly over the workers: each worker's socket is bound to the port with
+- spreads the connections over the workers: each worker's socket is bound to the port with
   SO_REUSEPORT, so the kernel hands each new connection to one of them by its address hash. On one
   shared socket, the worker that woke first accepted every connection waiting (up to the backlog per
-  wakeup): in bench/login_storm.py one of two workers held 80 % of the open connections. A socket
-  joins only once its worker listens, after the app's start-up, and leaves when the worker ends (the
-  supervisor keeps no copy), so no connection waits on a worker that is starting or gone; the
-  connections still queued on a worker that dies are reset, as its open ones are. Each socket has the
-  whole backlog (BACKLOG);
-
+  wakeup): in bench/login_storm.py one of two workers held two thirds to four fifths of the open
+  connections. A socket joins once its worker listens, after the app's start-up, and leaves when the
+  worker ends (the supervisor keeps no copy), so no connection waits on a worker that is starting or
+  gone; the connections still queued on a worker that dies are reset, as its open ones are. Each
+  socket has the whole backlog (BACKLOG);
 - imports only the standard library, never the app, so it stays small (a few MB, where uvicorn's own
   supervisor held about 26 MB and multiprocessing's resource tracker 13 MB beside it);
 - starts a new worker in place of one that died, at once after a long life, with a growing delay
   (up to MAX_BACKOFF) after short ones, so that a crash loop does not spin;
-- gives up (exit code of the worker, usually 3) when a worker fails to start before any worker ever
-  became ready: a wrong configuration or an unreachable database fails the start visibly;
+- gives up (exit code of the worker, usually 3) when a worker fails to start before all the first ones
+  were ready: a wrong configuration or an unreachable database fails the start visibly;
 - on SIGTERM or SIGINT tells each worker to shut down gracefully (SIGTERM: uvicorn stops listening and
   finishes the requests in flight), waits for them and exits 0. A second signal makes them quit at once.
 
