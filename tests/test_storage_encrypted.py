@@ -191,7 +191,9 @@ async def test_sealed_values_open_only_under_their_name(store, size):
     data = os.urandom(size)
     sealed = await store.scoped("school:2").seal("preview/7", data)
     assert is_sealed(sealed) and key_id_of(sealed) == 2 and len(sealed) == sealed_size(size)
-    assert data == b"" or data[:64] not in sealed
+    # Plaintext must not show through; below 16 bytes a random match somewhere in the sealed bytes is
+    # likely by chance (one byte: about 1 in 5), so only longer values can be checked this way.
+    assert len(data) < 16 or data[:64] not in sealed
     assert await store.unseal("preview/7", sealed) == data
     with pytest.raises(ObjectCorrupted):
         await store.unseal("preview/8", sealed)  # moved to another version
