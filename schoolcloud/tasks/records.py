@@ -29,7 +29,7 @@ from schoolcloud.accounts.models import User
 from schoolcloud.files.context import FilesContext
 from schoolcloud.files.models import Node, Space, SpaceKind
 from schoolcloud.files.names import OnConflict, name_key
-from schoolcloud.files.spaces import now, release, root_of, task_records_space
+from schoolcloud.files.spaces import lock_spaces, now, release, root_of, task_records_space
 from schoolcloud.files.trash import purge_subtree
 from schoolcloud.files.tree import choose_name, retry_on_collision, subtree_ids, version_bytes
 from schoolcloud.tasks.models import FeedbackFile, WorkFolder, WorkPurpose
@@ -78,6 +78,7 @@ async def _move(node: Node, source: Space, target: Space) -> int:
 
     async def work() -> None:
         async with in_transaction() as conn:
+            await lock_spaces(conn, source.id, target.id)  # in id order, as every move between spaces
             chosen, _ = await choose_name(root, node.name, node.kind, OnConflict.RENAME, conn)
             # Not spaces.charge: the records must not be refused for want of quota while an account is
             # erased; the group quota only stops new uploads, and nobody uploads into this space.
