@@ -12,7 +12,7 @@ import pytest
 from schoolcloud.accounts.models import Role
 from schoolcloud.files.models import FileVersion, Node, Space
 from storage.s3 import S3Store
-from tests.support.files import api_client, listing, person, personal_root, store_keys, tus_metadata, upload
+from tests.support.files import api_client, listing, person, personal_root, spaces, store_keys, tus_metadata, upload
 from tests.support.server import AppServer
 
 # The session fixture `seaweedfs`, shared with the storage tests.
@@ -109,3 +109,40 @@ async def test_tus_upload_on_s3(s3_app, bucket):
         version = await FileVersion.get(node_id=node["id"])
         assert [k for k in await store_keys(bucket) if k.startswith("tus/")] == []
         assert await bucket.exists(version.object_key)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("group", ["course", "class"])
+async def test_deleting_a_course_or_class_removes_its_objects_from_s3(s3_app, bucket, group):
+    """Files, older versions and the trash of a course's or class's space go from the bucket with the
+    group, and fsck on S3 finds no orphan right after (before, they stayed until `fsck --repair`)."""
+    from schoolcloud.accounts.models import Course
+    from tests.support.data import make_class, make_member, make_school
+    from tests.test_privacy_erasure import fsck_problems
+
+    school = await make_school()
+    admin = await make_member(school, Role.SCHOOL_ADMIN)
+    teacher = await make_member(school, Role.TEACHER)
+    if group == "course":
+        target = await Course.create(school=school, name="Physik", subject="Physik", school_year="2026/27")
+        await target.teachers.add(teacher)
+    else:
+        target = await make_class(school, "7b", members=[teacher])
+    async with api_client(s3_app.base_url, teacher) as http:
+        root = next(s["root_id"] for s in await spaces(http) if s["kind"] == group)
+        assert (await upload(http, root, "Plan.txt", b"v1")).status_code == 201
+        assert (await upload(http, root, "Plan.txt", b"v2", on_conflict="overwrite")).status_code in (200, 201)
+        old = (await upload(http, root, "Alt.txt", b"weg")).json()
+        assert (await http.delete(f"/api/v1/files/nodes/{old['id']}")).status_code == 200
+    space = await Space.get(**{"course_id" if group == "course" else "school_class_id": target.id})
+    keys = set(await FileVersion.filter(node__space_id=space.id).values_list("object_key", flat=True))
+    assert len(keys) == 3 and keys <= set(await store_keys(bucket))
+    before = fsck_problems(s3_app)
+
+    async with api_client(s3_app.base_url, admin) as http:
+        path = f"/api/v1/courses/{target.id}" if group == "course" else f"/api/v1/classes/{target.id}"
+        assert (await http.delete(path)).status_code == 204
+
+    assert not await Space.filter(id=space.id).exists()
+    assert not keys & set(await store_keys(bucket))
+    assert fsck_problems(s3_app)["orphans"] <= before["orphans"]

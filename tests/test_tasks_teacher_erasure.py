@@ -3,21 +3,23 @@ task's material and the feedback files pupils were given move from the teacher's
 course's task records, so the pupils still download the same bytes, the pupil's export still holds the
 feedback, the usage moves with the bytes, fsck finds nothing wrong, the teacher's other files are gone,
 the task names the teacher only by the pseudonym, and nobody reaches the records through the files
-layer; deleting the task afterwards removes the kept records with their objects."""
+layer; deleting the task afterwards removes the kept records with their objects, and so does deleting
+the course."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from tortoise.expressions import Q
 
 from schoolcloud.accounts.models import Role
-from schoolcloud.files.models import FileVersion, Node, Space, SpaceKind
+from schoolcloud.files.models import FileVersion, Node, Space, SpaceKind, TusPart
 from schoolcloud.privacy.models import AuditEvent
 from schoolcloud.tasks.models import Submission, WorkFolder
 from storage.local import LocalStore
 from tests.support.data import make_member
-from tests.support.files import personal_root, store_keys, upload
+from tests.support.files import personal_root, store_keys, tus_metadata, upload
 from tests.support.tasks import as_user, course_with
 from tests.test_privacy_erasure import fsck_problems
 from tests.test_privacy_export import export
@@ -139,4 +141,59 @@ async def test_erasing_the_teacher_keeps_material_and_feedback_for_the_pupils(ap
     assert not kept_keys & set(await store_keys(store))
     assert (await Space.get(id=records.id)).used_bytes == 0
     assert not kept_keys & fsck_problems(app)["orphans"] and records.id not in drifted(app)
+    await store.close()
+
+
+async def test_deleting_the_course_removes_its_files_and_task_records_with_their_objects(app):
+    """The course's own space (files, older versions, trash, an unfinished resumable upload) and its
+    task records (kept from an erased teacher) go with the course, objects included: fsck finds no
+    orphan right after (before, they stayed in the store until `fsck --repair`)."""
+    course, teacher, (anna,) = await course_with(pupils=1)
+    admin = await make_member(await course.school, Role.SCHOOL_ADMIN)
+    store = LocalStore(app.var_dir / "objects")
+    async with as_user(app, teacher) as http:
+        task = (await http.post(f"/api/v1/courses/{course.id}/tasks", json={
+            "title": "Brüche", "instructions": "Bitte lösen.", "grade_scale": "grades"})).json()
+        material_folder = (await http.post(f"/api/v1/tasks/{task['id']}/attachments-folder")).json()["folder_id"]
+        await upload(http, material_folder, "Blatt.txt", MATERIAL)
+        await http.get("/api/v1/files/spaces")  # the course's space is made on first use
+        course_root = (await Node.get(space__course_id=course.id, parent_id=None)).id
+        await upload(http, course_root, "Plan.txt", b"v1")
+        assert (await upload(http, course_root, "Plan.txt", b"v2", on_conflict="overwrite")).status_code in (200, 201)
+        old = (await upload(http, course_root, "Alt.txt", b"weg")).json()
+        assert (await http.delete(f"/api/v1/files/nodes/{old['id']}")).status_code == 200
+    colleague = await make_member(await course.school, Role.TEACHER)
+    await course.teachers.add(colleague)
+    async with as_user(app, colleague) as http:  # the teacher's own unfinished uploads go with the account
+        started = await http.post("/api/v1/files/tus", headers={
+            "Tus-Resumable": "1.0.0", "Upload-Length": "20",
+            "Upload-Metadata": tus_metadata(filename="Halb.bin", folder=str(course_root))})
+        assert started.status_code == 201
+        part = await http.patch(started.headers["location"], content=b"0123456789", headers={
+            "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+        assert part.status_code == 204, part.text
+    submission = await hand_in(app, anna, task["id"], "Lösung.txt")
+    async with as_user(app, teacher) as http:
+        await give_feedback(http, submission, "Anmerkungen.txt", FEEDBACK)
+    async with as_user(app, admin) as http:
+        assert (await http.delete(f"/api/v1/users/{teacher.public_id}")).status_code == 204
+    space_ids = set(await Space.filter(Q(course_id=course.id) | Q(records_course_id=course.id))
+                    .values_list("id", flat=True))
+    assert len(space_ids) == 2
+    keys = set(await FileVersion.filter(node__space_id__in=space_ids).values_list("object_key", flat=True))
+    keys |= set(await TusPart.filter(upload__folder__space_id__in=space_ids).values_list("object_key", flat=True))
+    assert len(keys) == 6  # material and feedback; Plan v1 and v2; Alt (in the trash); the tus part
+    assert keys <= set(await store_keys(store))
+    before = fsck_problems(app)
+
+    async with as_user(app, admin) as http:
+        assert (await http.delete(f"/api/v1/courses/{course.id}")).status_code == 204
+
+    assert not await Space.filter(id__in=space_ids).exists()
+    assert not await Node.filter(space_id__in=space_ids).exists()
+    assert not keys & set(await store_keys(store))
+    after = fsck_problems(app)
+    assert after["orphans"] <= before["orphans"] and after["missing"] <= before["missing"]
+    event = await AuditEvent.get(action="course.deleted", target_id=str(course.id))
+    assert event.details["objects"] == len(keys)
     await store.close()

@@ -93,7 +93,7 @@ async def update_class(request: Request):
 
 async def delete_class(request: Request):
     """
-    summary: Delete a class (school admins); the members' accounts stay.
+    summary: Delete a class (school admins) with its files; the members' accounts stay.
     parameters:
       - {name: class_id, in: path, required: true, schema: {type: integer}}
     responses:
@@ -101,7 +101,7 @@ async def delete_class(request: Request):
       404: {description: No such class in the caller's school.}
     """
     user = await caller(request)
-    await services.delete_class(user, request.path_params["class_id"])
+    await services.delete_class(user, request.path_params["class_id"], files=request.app.state.files)
     return no_content()
 
 
@@ -246,7 +246,7 @@ async def update_course(request: Request):
 
 async def delete_course(request: Request):
     """
-    summary: Delete a course (school admins); the members' accounts stay.
+    summary: Delete a course (school admins) with its tasks, files and task records; the members' accounts stay.
     parameters:
       - {name: course_id, in: path, required: true, schema: {type: integer}}
     responses:
@@ -254,7 +254,7 @@ async def delete_course(request: Request):
       404: {description: No such course in the caller's school.}
     """
     user = await caller(request)
-    await services.delete_course(user, request.path_params["course_id"])
+    await services.delete_course(user, request.path_params["course_id"], files=request.app.state.files)
     return no_content()
 
 

@@ -123,7 +123,7 @@ async def class_delete(request: Request):
     school_class = await services.get_class(user, request.path_params["class_id"])
     if request.method == "POST":
         await form(request)
-        await services.delete_class(user, school_class.id)
+        await services.delete_class(user, school_class.id, files=request.app.state.files)
         notify(request, N_("The class was deleted."))
         return redirect("/admin/classes")
     return render(request, "accounts/confirm.html", page_title=_("Delete class"),
@@ -219,7 +219,7 @@ async def course_delete(request: Request):
     course = await services.get_course(user, request.path_params["course_id"])
     if request.method == "POST":
         await form(request)
-        await services.delete_course(user, course.id)
+        await services.delete_course(user, course.id, files=request.app.state.files)
         notify(request, N_("The course was deleted."))
         return redirect("/admin/courses")
     return render(request, "accounts/confirm.html", page_title=_("Delete course"),

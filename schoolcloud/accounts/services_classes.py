@@ -126,15 +126,47 @@ async def update_class(actor: User, class_id, **changes) -> SchoolClass:
     return school_class
 
 
-async def delete_class(actor: User, class_id) -> None:
-    """The class goes; its members' accounts stay."""
+async def delete_class(actor: User, class_id, files=None) -> None:
+    """The class goes with its files (see ``_delete_group``); its members' accounts stay."""
     school_class = await _managed_class(actor, class_id)
     class_pk, school_id = school_class.id, school_class.school_id
-    async with in_transaction():
-        await school_class.members.clear()
-        await school_class.courses.clear()
-        await school_class.delete()
-        await record("class.deleted", actor, school_id=school_id, target_type="class", target_id=class_pk)
+
+    async def rows(conn) -> None:
+        await school_class.members.clear(using_db=conn)
+        await school_class.courses.clear(using_db=conn)
+        await school_class.delete(using_db=conn)
+
+    objects = await _delete_group(files, SchoolClass, class_pk, Q(school_class_id=class_pk), rows)
+    await record("class.deleted", actor, school_id=school_id, target_type="class", target_id=class_pk,
+                 details={"objects": objects})
+
+
+async def _delete_group(files, model, pk: int, spaces: Q, rows) -> int:
+    """Delete a class or course (``rows(conn)`` removes its own rows) with its file spaces (``spaces``
+    selects them): in one transaction, the group's row is locked first (a space created lazily at that
+    moment waits for it, then fails on the foreign key), then the spaces' nodes, versions, shares, links
+    and unfinished uploads (``trash.delete_space_rows``), then the rows; the objects afterwards, as every
+    deletion in files/ (else they stayed until ``schoolcloud fsck --repair``). ``files`` is the
+    FilesContext; without one it is opened from the settings. Returns the number of objects removed."""
+    from schoolcloud.files.content import discard
+    from schoolcloud.files.models import Space
+    from schoolcloud.files.trash import delete_space_rows
+
+    async with in_transaction() as conn:
+        await model.filter(id=pk).using_db(conn).select_for_update().values_list("id", flat=True)
+        space_ids = await Space.filter(spaces).using_db(conn).values_list("id", flat=True)
+        keys = await delete_space_rows(conn, *space_ids)
+        await rows(conn)
+    if keys:
+        if files is None:
+            from schoolcloud.config import load_settings
+            from schoolcloud.files.context import open_context
+
+            async with open_context(load_settings()) as opened:
+                await discard(opened, *keys)
+        else:
+            await discard(files, *keys)
+    return len(keys)
 
 
 async def _school_members(actor: User, user_ids, field: str, roles: tuple[str, ...] = MEMBER_ROLES) -> list[User]:
@@ -342,15 +374,22 @@ async def change_course_members(actor: User, course_id, *, add_users=(), add_cla
     return course
 
 
-async def delete_course(actor: User, course_id) -> None:
+async def delete_course(actor: User, course_id, files=None) -> None:
+    """The course goes with its tasks, its files and its task records (the material and feedback kept
+    from erased teachers), see ``_delete_group``; its members' accounts stay."""
     course = await _managed_course(actor, course_id)
     course_pk, school_id = course.id, course.school_id
-    async with in_transaction():
-        await course.teachers.clear()
-        await course.pupils.clear()
-        await course.classes.clear()
-        await course.delete()
-        await record("course.deleted", actor, school_id=school_id, target_type="course", target_id=course_pk)
+
+    async def rows(conn) -> None:
+        await course.teachers.clear(using_db=conn)
+        await course.pupils.clear(using_db=conn)
+        await course.classes.clear(using_db=conn)
+        await course.delete(using_db=conn)
+
+    objects = await _delete_group(files, Course, course_pk, Q(course_id=course_pk) | Q(records_course_id=course_pk),
+                                  rows)
+    await record("course.deleted", actor, school_id=school_id, target_type="course", target_id=course_pk,
+                 details={"objects": objects})
 
 
 async def course_member_ids(course: Course) -> set[int]:

@@ -22,7 +22,7 @@ from schoolcloud.files.context import FilesContext, client_ip
 from schoolcloud.files.models import FileVersion, Node, Space, TusUpload
 from schoolcloud.files.names import OnConflict, name_key
 from schoolcloud.files.permissions import Access, require_files_user
-from schoolcloud.files.spaces import now, release, visible_spaces
+from schoolcloud.files.spaces import lock_spaces, now, release, visible_spaces
 from schoolcloud.files.tree import choose_name, live_subtree, retry_on_collision, subtree_ids, writable_node
 from schoolcloud.files.tus import remove_upload_rows
 from schoolcloud.privacy import audit
@@ -137,6 +137,24 @@ async def delete_subtree_rows(conn, root: Node, ids: list[int] | None = None) ->
     for start in range(len(ids), 0, -500):
         await Node.filter(id__in=ids[max(0, start - 500):start]).using_db(conn).delete()
     await release(conn, root.space_id, size)
+    return keys
+
+
+async def delete_space_rows(conn, *space_ids: int) -> list[str]:
+    """Inside the caller's transaction: lock the spaces' rows (in id order), delete every node in them
+    (trash included) with its versions, shares, links and unfinished uploads, then the spaces; returns
+    the object keys, which the caller discards after committing (``content.discard``).
+
+    An upload into one of the spaces charges the space's row in its own commit (``spaces.charge``): it
+    either committed before the lock (its object is among the keys) or waits and then finds the space
+    gone (and leaves nothing)."""
+    if not space_ids:
+        return []
+    await lock_spaces(conn, *space_ids)
+    keys: list[str] = []
+    for root in await Node.filter(space_id__in=list(space_ids), parent_id__isnull=True).using_db(conn):
+        keys += await delete_subtree_rows(conn, root)
+    await Space.filter(id__in=list(space_ids)).using_db(conn).delete()
     return keys
 
 

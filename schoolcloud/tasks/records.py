@@ -15,7 +15,8 @@ feedback file is for one pupil only; a records space written by teachers would n
 files layer. Moving at erasure keeps the files layer's rules as they are and the teacher's files theirs
 while they teach. Nobody reaches the records space through the files layer (permissions.py gives it no
 access); the tasks' rules (access.py, downloads.py) serve its files as before. The records go when
-their task is deleted (``kept_folders`` and ``purge``) or with the course (the space's foreign key).
+their task is deleted (``kept_folders`` and ``purge``) or with the course, objects included
+(``accounts.services_classes.delete_course``).
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ async def delete_team(ctx, actor: User, team_id) -> None:
     commit (``spaces.charge``), so it either committed before the check (the team stays, with the file)
     or waits and then finds the space gone (and leaves nothing)."""
     from schoolcloud.files.content import discard
-    from schoolcloud.files.trash import delete_subtree_rows
+    from schoolcloud.files.trash import delete_space_rows
 
     team = await get_team(actor, team_id)
     if not await may_manage(actor, team):
@@ -117,12 +117,9 @@ async def delete_team(ctx, actor: User, team_id) -> None:
             raise AppError("team_not_empty", N_("The team's files are not empty (entries: %(count)s). Move them "
                                                 "elsewhere or delete them first."), status=409, count=live)
         if space is not None:
-            for root in await Node.filter(space_id=space.id, parent_id__isnull=True).using_db(conn):
-                keys += await delete_subtree_rows(conn, root)
+            keys = await delete_space_rows(conn, space.id)
         await Share.filter(team_id=team.id).using_db(conn).delete()
         await TeamMember.filter(team_id=team.id).using_db(conn).delete()
-        if space is not None:
-            await Space.filter(id=space.id).using_db(conn).delete()
         await Team.filter(id=team.id).using_db(conn).delete()
     await discard(ctx, *keys)
     await audit.record("teams.delete", actor=actor, school_id=team.school_id, target_type="team", target_id=team.id,
