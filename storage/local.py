@@ -12,7 +12,10 @@ and "a/b/c"); such a put raises ``StorageError``. Keys from ``storage.keys.new_k
 from __future__ import annotations
 
 import asyncio
+import errno
+import fcntl
 import logging
+import mmap
 import os
 import stat as stat_mode
 import time
@@ -47,6 +50,17 @@ TEMP_SUFFIX = ".part"
 DEFAULT_WRITE_BUFFER = 1024 * 1024
 #: How much written data may wait in the page cache before its writeback is started.
 WRITEBACK_STEP = 8 * 1024 * 1024
+#: An object that grows past this size is written on with direct I/O (O_DIRECT): its bytes go from an
+#: aligned buffer to the disk without passing through the page cache. Buffered, every MiB first takes
+#: 256 fresh page-cache pages that the kernel allocates and fills, and the whole object then stays in
+#: the cache, pushing out what readers need; on the 1 GiB upload of bench/transfer.py that filling cost
+#: the two worker threads 1.6-3 s of system CPU (the same work the baseline's cp does, at the same
+#: cost), direct writes about 0.1 s. Small objects, the vast majority, stay buffered: one fsync writes
+#: them, and a reader soon after finds them in the cache.
+DIRECT_FROM = WRITEBACK_STEP
+#: File offset, length and memory alignment of direct writes; 4096 suits 512- and 4096-byte sectors.
+DIRECT_ALIGN = 4096
+_O_DIRECT = getattr(os, "O_DIRECT", 0)  # not on macOS
 _MAX_IOV = 1024  # writev's buffer limit on Linux (IOV_MAX)
 _ADVISE = hasattr(os, "posix_fadvise")  # not on macOS
 
@@ -288,33 +302,45 @@ class _LocalStream(ObjectStream):
 class _TempFile:
     """The temporary file of one put. Used from worker threads, one call at a time (the put awaits
     each call before the next), so it needs no lock; the hashing of a batch runs beside its write
-    but touches only the digest."""
+    but touches only the digest.
+
+    Written buffered up to ``DIRECT_FROM`` bytes, then with direct I/O: each batch is copied into an
+    aligned buffer and its whole 4 KiB blocks are written from there, the rest (under 4 KiB) waits
+    for the next batch; the last rest is written buffered before the fsync. Where the filesystem
+    refuses direct I/O, the file stays buffered."""
 
     def __init__(self, path: Path, digest: Digest):
         self.path = path
         self.digest = digest  # fed by the put, in order, alongside the writes
         self._fd: int | None = None
-        self._written = 0
+        self._written = 0  # bytes in the file (in direct mode: up to the aligned buffer's start)
         self._flushed = 0  # bytes already handed to the kernel's writeback
+        self._buffer: mmap.mmap | None = None  # direct mode: the aligned staging buffer
+        self._pending = 0  # bytes at the start of the buffer not written yet (under DIRECT_ALIGN)
+        self._direct = False  # O_DIRECT is set on the file
 
     def open(self) -> None:
         try:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         except OSError as exc:
             raise StorageError(f"creating {self.path} failed: {exc}") from exc
 
     def write(self, batch: list[bytes]) -> None:
         assert self._fd is not None
-        fd = self._fd
         try:
+            if self._buffer is not None:
+                self._write_direct(batch)
+                return
             self._write_all(batch)
+            if self._written >= DIRECT_FROM and self._start_direct():
+                return
         except OSError as exc:
             raise StorageError(f"writing {self.path} failed: {exc}") from exc
         if _ADVISE and self._written - self._flushed >= WRITEBACK_STEP:
             # Start writing the dirty pages to disk now (POSIX_FADV_DONTNEED starts writeback and
             # drops only pages that are already clean), so the fsync at the end has little left
             # to wait for; durability still comes from that fsync alone.
-            os.posix_fadvise(fd, self._flushed, self._written - self._flushed, os.POSIX_FADV_DONTNEED)
+            os.posix_fadvise(self._fd, self._flushed, self._written - self._flushed, os.POSIX_FADV_DONTNEED)
             self._flushed = self._written
 
     def _write_all(self, batch: list[bytes]) -> None:
@@ -330,19 +356,102 @@ class _TempFile:
             if done:
                 pending[0] = memoryview(pending[0])[done:]
 
+    def _start_direct(self) -> bool:
+        """Switch to direct writes; False (and buffered on) where the file refuses O_DIRECT."""
+        assert self._fd is not None
+        if not _O_DIRECT:
+            return False
+        # The buffer starts at the last block boundary: the part of that block already written
+        # buffered is read back (before O_DIRECT, which would refuse the unaligned read) and
+        # written again with the rest of the block.
+        pending = self._written % DIRECT_ALIGN
+        head = os.pread(self._fd, pending, self._written - pending) if pending else b""
+        try:
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) | _O_DIRECT)
+        except OSError:
+            return False
+        if _ADVISE and self._written > self._flushed:  # the buffered part's writeback starts now
+            os.posix_fadvise(self._fd, self._flushed, self._written - self._flushed, os.POSIX_FADV_DONTNEED)
+        self._direct = True
+        self._buffer = mmap.mmap(-1, _aligned(2 * DEFAULT_WRITE_BUFFER))
+        self._buffer[:pending] = head
+        self._pending = pending
+        self._written -= pending
+        return True
+
+    def _write_direct(self, batch: list[bytes]) -> None:
+        assert self._fd is not None and self._buffer is not None
+        end = self._pending + sum(len(chunk) for chunk in batch)
+        if end > len(self._buffer):
+            self._grow(end)
+        buffer, position = self._buffer, self._pending
+        for chunk in batch:
+            buffer[position : position + len(chunk)] = chunk
+            position += len(chunk)
+        blocks = end - end % DIRECT_ALIGN
+        with memoryview(buffer) as view:
+            self._write_out(view[:blocks])
+        buffer.move(0, blocks, end - blocks)
+        self._pending = end - blocks
+
+    def _write_out(self, data: memoryview) -> None:
+        """Write ``data`` at ``_written``; leaves direct I/O for good if the filesystem refuses it
+        there (some accept the flag but want another alignment)."""
+        assert self._fd is not None
+        done = 0
+        while done < len(data):
+            try:
+                done += os.pwrite(self._fd, data[done:], self._written + done)
+            except OSError as exc:
+                if exc.errno != errno.EINVAL or not self._direct:
+                    raise
+                self._leave_direct()
+        self._written += done
+
+    def _leave_direct(self) -> None:
+        assert self._fd is not None
+        if self._direct:
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) & ~_O_DIRECT)
+            self._direct = False
+
+    def _grow(self, size: int) -> None:
+        assert self._buffer is not None
+        bigger = mmap.mmap(-1, _aligned(size))
+        bigger[: self._pending] = self._buffer[: self._pending]
+        self._buffer.close()
+        self._buffer = bigger
+
     def commit(self) -> None:
         assert self._fd is not None
-        fd, self._fd = self._fd, None
         try:
-            os.fsync(fd)
+            if self._buffer is not None:
+                self._leave_direct()  # the rest is no whole block
+                with memoryview(self._buffer) as view:
+                    self._write_out(view[: self._pending])
+            os.fsync(self._fd)
         finally:
+            fd, self._fd = self._fd, None
             os.close(fd)
+            self._release()
 
     def discard(self) -> None:
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
+        self._release()
         self.path.unlink(missing_ok=True)
+
+    def _release(self) -> None:
+        if self._buffer is not None:
+            buffer, self._buffer = self._buffer, None
+            try:
+                buffer.close()
+            except BufferError:  # a view of it is still held by a traceback: freed with that
+                pass
+
+
+def _aligned(size: int) -> int:
+    return -(-size // DIRECT_ALIGN) * DIRECT_ALIGN
 
 
 def _fsync_dir(directory: Path) -> None:
