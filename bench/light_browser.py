@@ -15,6 +15,7 @@ the one host (attributes other than Max-Age=0 are ignored), redirects by Locatio
 from __future__ import annotations
 
 import asyncio
+import time
 from html import unescape
 from urllib.parse import urlencode, urlsplit
 
@@ -49,6 +50,8 @@ class LightBrowser:
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.timeout = timeout
         self.cookies: dict[str, str] = {}
+        # With a list: (method, path, start, end) of each request, perf_counter seconds (login_storm --trace).
+        self.steps: list[tuple[str, str, float, float]] | None = None
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -60,7 +63,12 @@ class LightBrowser:
             self.writer.close()
 
     async def request(self, method: str, target: str, form: dict[str, str] | None = None) -> Response:
-        return await asyncio.wait_for(self._request(method, target, form), self.timeout)
+        if self.steps is None:
+            return await asyncio.wait_for(self._request(method, target, form), self.timeout)
+        start = time.perf_counter()
+        response = await asyncio.wait_for(self._request(method, target, form), self.timeout)
+        self.steps.append((method, urlsplit(target).path or "/", start, time.perf_counter()))
+        return response
 
     async def _request(self, method: str, target: str, form: dict[str, str] | None) -> Response:
         parts = urlsplit(target)

@@ -7,6 +7,7 @@ the password hashing alone, measured in the same run, and PASS or MISS against t
     .venv/bin/python bench/login_storm.py                  # the issue's scenario: 1,000 pupils, 50 at a time
     .venv/bin/python bench/login_storm.py --postgres --redis --pupils 300
     .venv/bin/python bench/login_storm.py --hash staff     # pupils whose hashes still have the staff set
+    .venv/bin/python bench/login_storm.py --trace storm.jsonl   # and where the slowest logins spent their time
 
 One instance: one `schoolcloud serve` with SCHOOLCLOUD_WORKERS server processes (default: one per core),
 on a fresh SQLite file (default) or a fresh PostgreSQL database at 127.0.0.1:5432 (``--postgres``),
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import ssl
 import statistics
@@ -105,11 +107,13 @@ def hashing_alone(password_hash: str, count: int, threads: int) -> tuple[float, 
     return single, rate
 
 
-async def one_login(base_url: str, username: str, client: str = "light") -> tuple[float, str]:
+async def one_login(base_url: str, username: str, client: str = "light",
+                    steps: list | None = None) -> tuple[float, str]:
     """(seconds, "" or what went wrong) for one login up to the start page, with the light client
-    (bench/light_browser.py) or, with ``client="httpx"``, the tests' httpx one."""
+    (bench/light_browser.py) or, with ``client="httpx"``, the tests' httpx one. With a ``steps`` list
+    (light client only), each request's (method, path, start, end) is appended to it."""
     if client == "light":
-        return await _light_login(base_url, username)
+        return await _light_login(base_url, username, steps)
     start = time.perf_counter()
     async with browser.client(base_url, timeout=120, verify=CLIENT_TLS) as http:
         try:
@@ -120,9 +124,10 @@ async def one_login(base_url: str, username: str, client: str = "light") -> tupl
     return time.perf_counter() - start, problem
 
 
-async def _light_login(base_url: str, username: str) -> tuple[float, str]:
+async def _light_login(base_url: str, username: str, steps: list | None = None) -> tuple[float, str]:
     start = time.perf_counter()
     async with light_browser.LightBrowser(base_url) as pupil:
+        pupil.steps = steps
         try:
             page = await light_browser.login(pupil, username, PASSWORD)
             problem = "" if page.status == 200 and page.path == "/" else f"{page.status} {page.path}"
@@ -131,32 +136,77 @@ async def _light_login(base_url: str, username: str) -> tuple[float, str]:
     return time.perf_counter() - start, problem
 
 
-async def storm(base_url: str, usernames: list[str], concurrency: int,
-                client: str = "light") -> tuple[list[float], list[str], float, list[float]]:
+async def storm(base_url: str, usernames: list[str], concurrency: int, client: str = "light",
+                trace: list | None = None, server_pids=None) -> tuple[list[float], list[str], float, list[float]]:
+    """With a ``trace`` list: one record per login (its start and end relative to the storm's start and
+    each request's timing) and, once a second, the CPU seconds of each server process so far."""
     gate = asyncio.Semaphore(concurrency)
     latencies: list[float] = []
     failures: list[str] = []
     loads: list[float] = []
+    start = time.perf_counter()
 
     async def pupil(username: str):
         async with gate:
-            seconds, problem = await one_login(base_url, username, client)
+            steps = [] if trace is not None else None
+            begun = time.perf_counter()
+            seconds, problem = await one_login(base_url, username, client, steps)
             if problem:
                 failures.append(problem)
             else:
                 latencies.append(seconds)
+            if trace is not None:
+                trace.append({"login": username, "start": begun - start, "seconds": seconds, "problem": problem,
+                              "steps": [(method, path, s - start, e - start) for method, path, s, e in steps]})
 
     async def sample_load():
         while True:
             loads.append(os.getloadavg()[0])
+            if trace is not None and server_pids is not None:
+                trace.append({"at": time.perf_counter() - start,
+                              "cpu": {pid: cpu_seconds(pid) for pid in server_pids()}})
             await asyncio.sleep(1)
 
     sampler = asyncio.create_task(sample_load())
-    start = time.perf_counter()
     await asyncio.gather(*(pupil(name) for name in usernames))
     window = time.perf_counter() - start
     sampler.cancel()
     return latencies, failures, window, loads
+
+
+def print_trace(trace: list[dict], concurrency: int) -> None:
+    """Where the time went: each request's latency, and which logins form the slowest 1 %."""
+    logins = sorted((r for r in trace if "login" in r and not r["problem"]), key=lambda r: r["start"])
+    if not logins:
+        return
+    by_step: dict[str, list[float]] = {}
+    for record in logins:
+        for method, path, begun, ended in record["steps"]:
+            by_step.setdefault(f"{method} {path}", []).append(ended - begun)
+    print("trace, per request:  " + "; ".join(
+        f"{step} p50 {percentile(values, 0.5) * 1000:.0f} ms p99 {percentile(values, 0.99) * 1000:.0f} ms"
+        for step, values in by_step.items()))
+    first_wave = {record["login"] for record in logins[:concurrency]}
+    threshold = percentile([r["seconds"] for r in logins], 0.99)
+    slow = [r for r in logins if r["seconds"] >= threshold]
+    slowest_step: dict[str, int] = {}
+    for record in slow:
+        method, path, begun, ended = max(record["steps"], key=lambda step: step[3] - step[2])
+        slowest_step[f"{method} {path}"] = slowest_step.get(f"{method} {path}", 0) + 1
+    print(f"trace, slowest 1 %:  {len(slow)} logins of {threshold:.2f} s or more; "
+          f"{sum(r['login'] in first_wave for r in slow)} of them in the first wave of {concurrency}; started "
+          f"{min(r['start'] for r in slow):.1f}-{max(r['start'] for r in slow):.1f} s into the storm; "
+          "their longest request: " + ", ".join(f"{step} ({count})" for step, count in slowest_step.items()))
+    print("trace, by start:     " + "; ".join(
+        f"logins {i + 1}-{min(i + 100, len(logins))}: mean {statistics.mean(r['seconds'] for r in logins[i:i + 100]):.2f} s"
+        for i in range(0, len(logins), 100)))
+    samples = [r for r in trace if "cpu" in r]
+    if len(samples) >= 2:
+        first, last = samples[0]["cpu"], samples[-1]["cpu"]
+        span = samples[-1]["at"] - samples[0]["at"]
+        print("trace, CPU share:    " + ", ".join(
+            f"process {pid}: {(last[pid] - first.get(pid, 0.0)) / span * 100:.0f} %"
+            for pid in last if last[pid] - first.get(pid, 0.0) > 0.01 * span) + " of one core")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -181,6 +231,9 @@ async def main() -> int:
     parser.add_argument("--hash", choices=["pupil", "staff"], default="pupil",
                         help="argon2id parameters of the pupils' stored hashes: pupil (19 MiB, t=2, p=1, what "
                              "pupils get) or staff (64 MiB, t=3, p=4: each login also rehashes to the pupil set)")
+    parser.add_argument("--trace", metavar="FILE", help="write each login's start and per-request timing (and "
+                        "each server process's CPU once a second) to FILE as JSON lines, and print where the "
+                        "slowest logins spent their time (light client only)")
     parser.add_argument("--client", choices=["light", "httpx"], default="light",
                         help="load client: light (bench/light_browser.py, under 1 ms of CPU per request) or the "
                              "tests' httpx client (about 9 ms per login, taken from the server's cores)")
@@ -214,8 +267,10 @@ async def main() -> int:
                 for meter in meters.values():
                     meter.start()
                 load_before, client_before = os.getloadavg()[0], time.process_time()
-                latencies, failures, window, loads = await storm(server.base_url, usernames, args.concurrency,
-                                                                 args.client)
+                trace = [] if args.trace else None
+                latencies, failures, window, loads = await storm(
+                    server.base_url, usernames, args.concurrency, args.client, trace,
+                    lambda: process_tree(server.process.pid))
                 client_cpu = time.process_time() - client_before
                 used = {name: meter.stop() for name, meter in meters.items()}
                 processes = len(process_tree(server.process.pid))
@@ -262,6 +317,9 @@ async def main() -> int:
     print(f"                     at most {cores() / (server_side / ok):.1f} logins/s if the server had every core")
     print(f"password hash alone: {single_ms:8.1f} ms per verification on one thread; "
           f"{hash_rate:.1f} verifications/s on {cores()} threads (a ceiling for logins/s)")
+    if trace is not None:
+        Path(args.trace).write_text("".join(json.dumps(record) + "\n" for record in trace))
+        print_trace(trace, args.concurrency)
     verdict = "PASS" if p99 < TARGET_P99 and not failures else "MISS"
     print(f"{verdict}: p99 {p99:.2f} s against the target of {TARGET_P99:.0f} s"
           + (f", {len(failures)} failed logins" if failures else "")
