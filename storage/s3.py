@@ -4,8 +4,10 @@ The SDK is synchronous (urllib3), so every call runs in a worker thread. Its pub
 wants a blocking file-like source and uploads parts from a thread pool of its own; to stream an
 async iterator with bounded memory, ``put`` drives the multipart API itself through the SDK's
 low-level methods (``_create_multipart_upload``, ``_upload_part``, ...; pinned SDK version, see
-pyproject.toml): one part is uploaded while the next one is filled, so memory stays at about two
-part sizes. Objects smaller than one part go up in a single PUT. A failed or cancelled put aborts
+pyproject.toml): one part is uploaded while the next one is filled, so memory stays at two part
+sizes (5 MiB each, S3's minimum). The two part buffers are anonymous memory maps, allocated once per
+put and filled again and again; the SDK sends a view of the filled part (hashing and sending it
+without a copy). Objects smaller than one part go up in a single PUT. A failed or cancelled put aborts
 its multipart upload, so no incomplete upload keeps parts around; ``cleanup_temp`` aborts the ones
 a crashed process left.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import mmap
 import os
 from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator, Callable
@@ -43,7 +46,8 @@ from storage.keys import check_key, check_prefix
 log = logging.getLogger(__name__)
 
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
-DEFAULT_PART_SIZE = 8 * 1024 * 1024
+#: S3's minimum: an upload in flight holds two parts.
+DEFAULT_PART_SIZE = MIN_PART_SIZE
 MAX_PARTS = 10_000  # S3's limit per multipart upload
 _NOT_FOUND = {"NoSuchKey", "NotFound"}
 _LIST_BATCH = 1000  # objects fetched per worker-thread hop while listing
@@ -52,9 +56,9 @@ _LIST_BATCH = 1000  # objects fetched per worker-thread hop while listing
 def part_size_for(number: int, base: int) -> int:
     """Size of part ``number`` (1-based): ``base``, doubled after every 1000 parts.
 
-    Object sizes are unknown in advance; a fixed 8 MiB would cap objects at 78 GiB (10 000
-    parts). Doubling keeps small and medium uploads at ``base`` (memory ~2 parts) and lets the
-    rare huge one grow beyond.
+    Object sizes are unknown in advance; a fixed 5 MiB would cap objects at 48 GiB (10 000
+    parts). Doubling keeps small and medium uploads at ``base`` (memory 2 parts) and lets the
+    rare huge one grow beyond (up to about 4.9 TiB with 5 MiB parts).
     """
     return base * 2 ** ((number - 1) // 1000)
 
@@ -137,7 +141,7 @@ class S3Store(ObjectStore):
         check_key(key)
         digest = Digest(key, max_bytes)
         upload = _MultipartUpload(self, key)
-        part = bytearray()
+        part, filled = _part_buffer(upload.next_part_size), 0
         try:
             async for chunk in chunks:
                 if not chunk:
@@ -147,17 +151,18 @@ class S3Store(ObjectStore):
                 while view:
                     # A full part is only sent once more data shows up: if the stream ends
                     # exactly here, an object of one part's size still goes up as a single PUT.
-                    if len(part) == upload.next_part_size:
-                        await upload.send(part)
-                        part = bytearray()
-                    take = upload.next_part_size - len(part)
-                    part += view[:take]
+                    if filled == len(part):
+                        part = await upload.send(part, filled)
+                        filled = 0
+                    take = min(len(part) - filled, len(view))
+                    part[filled:filled + take] = view[:take]
+                    filled += take
                     view = view[take:]
             if upload.started:
-                await upload.send(part)
+                await upload.send(part, filled)
                 await upload.complete()
             else:
-                await upload.put_single(part)
+                await upload.put_single(part, filled)
         except BaseException:
             await self._background.run(upload.abort())
             raise
@@ -245,6 +250,14 @@ class S3Store(ObjectStore):
         self._http.clear()
 
 
+def _part_buffer(size: int) -> mmap.mmap:
+    """A part's buffer: an anonymous map, whose pages the kernel provides (zeroed) only where written, so
+    that a small object costs only its own size; unmapped when dropped. (A bytearray of the part's size
+    would be zeroed, all of it, by Python; one grown chunk by chunk was reallocated in the C heap, which
+    kept the freed steps: about 8 MiB per process that had uploaded.)"""
+    return mmap.mmap(-1, size)
+
+
 class _MultipartUpload:
     """The S3 side of one ``put``: at most one request in flight, abortable at any point.
 
@@ -260,6 +273,7 @@ class _MultipartUpload:
         self.sent = 0  # parts handed to upload tasks
         self.completed = False
         self.step: asyncio.Future[Any] | None = None
+        self.spare: mmap.mmap | None = None  # the buffer of the part in flight, free once it is sent
 
     @property
     def started(self) -> bool:
@@ -273,8 +287,9 @@ class _MultipartUpload:
         self.step = asyncio.ensure_future(coro)
         return await asyncio.shield(self.step)
 
-    async def send(self, data: bytearray) -> None:
-        """Start uploading ``data`` as the next part and return while it uploads."""
+    async def send(self, part: mmap.mmap, length: int) -> mmap.mmap:
+        """Start uploading the first ``length`` bytes of ``part`` as the next part; return, while it
+        uploads, the buffer to fill next: the previous part's, which has been sent by then."""
         if self.step is not None:
             await asyncio.shield(self.step)  # the previous part: surfaces its error, bounds memory
         if self.upload_id is None:
@@ -282,7 +297,10 @@ class _MultipartUpload:
         self.sent += 1
         if self.sent > MAX_PARTS:
             raise StorageError(f"object {self.key!r} needs more than {MAX_PARTS} parts")
-        self.step = asyncio.ensure_future(self._upload_part(data, self.sent))
+        self.step = asyncio.ensure_future(self._upload_part(memoryview(part)[:length], self.sent))
+        spare, self.spare = self.spare, part
+        size = self.next_part_size
+        return spare if spare is not None and len(spare) == size else _part_buffer(size)
 
     async def _create(self) -> None:
         store = self.store
@@ -293,7 +311,7 @@ class _MultipartUpload:
             store.client._create_multipart_upload, store.bucket, self.key, headers
         )
 
-    async def _upload_part(self, data: bytearray, number: int) -> None:
+    async def _upload_part(self, data: memoryview, number: int) -> None:
         store = self.store
         etag = await store._call(
             store.client._upload_part, store.bucket, self.key, data, None, self.upload_id, number
@@ -315,9 +333,10 @@ class _MultipartUpload:
         )
         self.completed = True
 
-    async def put_single(self, data: bytearray) -> None:
+    async def put_single(self, part: mmap.mmap, length: int) -> None:
         store = self.store
         headers = {"Content-Type": "application/octet-stream"}
+        data = memoryview(part)[:length]
         await self._run(store._call(store.client._put_object, store.bucket, self.key, data, headers))
 
     async def abort(self) -> None:

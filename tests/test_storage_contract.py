@@ -102,6 +102,8 @@ ROUND_TRIPS = {
     "one-part-and-a-byte": (DEFAULT_PART_SIZE + 1, HTTP_CHUNK),
     "multipart-12MiB": (12 * MiB, HTTP_CHUNK),
     "multipart-one-big-chunk": (12 * MiB, 12 * MiB),
+    # four parts: each part buffer filled twice, the chunks crossing the parts' boundaries
+    "multipart-odd-chunks": (3 * DEFAULT_PART_SIZE + 7, 100_003),
 }
 
 
