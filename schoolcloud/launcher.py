@@ -110,6 +110,9 @@ def _exit_with_supervisor(supervisor: int) -> None:
 
 def serve(args: argparse.Namespace, sock: socket.socket, ready_fd: int | None = None) -> None:
     """Run uvicorn on the listening socket until told to stop; write to ready_fd once it serves."""
+    from schoolcloud.memory import skip_unused_modules
+
+    skip_unused_modules()  # before uvicorn and the app import what they would load
     import uvicorn
 
     class Server(uvicorn.Server):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import platform
+import sys
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
@@ -33,3 +34,18 @@ def tune_allocator() -> bool:
             bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
     except (OSError, AttributeError):
         return False
+
+
+#: Modules that the server's dependencies import on the way although a server process never uses them:
+#: httpx's command-line client (its ``httpx._main`` loads Pygments' lexer table and click, when installed;
+#: about 1 MB) and uvicorn's file watcher for --reload (watchfiles, a Rust extension; about 0.7 MB).
+#: Both importers fall back when the import fails (httpx.main then says the CLI is not installed; uvicorn
+#: uses its stat-based reloader, which a server process never starts either).
+UNUSED_MODULES = ("httpx._main", "watchfiles")
+
+
+def skip_unused_modules() -> None:
+    """Make the imports of UNUSED_MODULES fail in this process (before uvicorn and httpx are imported):
+    a None entry in sys.modules stops an import with ImportError."""
+    for name in UNUSED_MODULES:
+        sys.modules.setdefault(name, None)

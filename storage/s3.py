@@ -15,21 +15,47 @@ a crashed process left.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import itertools
 import logging
 import mmap
 import os
+import sys
+import types
 from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncIterator, Callable
 from urllib.parse import urlsplit
 
 import certifi
 import urllib3
-from minio import Minio
-from minio.datatypes import Part
-from minio.error import MinioException, S3Error
 
-from storage.base import (
+
+def _defer_minio_crypto() -> None:
+    """minio/__init__ imports MinioAdmin (the admin API of MinIO servers), whose minio.crypto imports
+    pycryptodome, which loads cffi and has pycparser parse C declarations: about 3.5 MB in every server
+    process, for an API this store never calls. A stand-in for minio.crypto, until minio is imported,
+    loads the real module at the first call of its encrypt or decrypt."""
+    if "minio" in sys.modules or "minio.crypto" in sys.modules:
+        return
+    stand_in = types.ModuleType("minio.crypto", _defer_minio_crypto.__doc__)
+
+    def real() -> types.ModuleType:
+        if sys.modules.get("minio.crypto") is stand_in:
+            del sys.modules["minio.crypto"]
+        return importlib.import_module("minio.crypto")
+
+    stand_in.encrypt = lambda *args, **kwargs: real().encrypt(*args, **kwargs)  # type: ignore[attr-defined]
+    stand_in.decrypt = lambda *args, **kwargs: real().decrypt(*args, **kwargs)  # type: ignore[attr-defined]
+    sys.modules["minio.crypto"] = stand_in
+
+
+_defer_minio_crypto()
+
+from minio import Minio  # noqa: E402
+from minio.datatypes import Part  # noqa: E402
+from minio.error import MinioException, S3Error  # noqa: E402
+
+from storage.base import (  # noqa: E402
     DEFAULT_READ_CHUNK,
     Digest,
     ObjectInfo,
@@ -41,7 +67,7 @@ from storage.base import (
     resolve_range,
     settle,
 )
-from storage.keys import check_key, check_prefix
+from storage.keys import check_key, check_prefix  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +31,13 @@ def worker_pids(server: AppServer) -> set[int]:
         with open(f"/proc/{server.process.pid}/task/{task}/children") as handle:
             children |= {int(pid) for pid in handle.read().split()}
     return children
+
+
+def test_workers_leave_out_what_they_never_use(server):
+    """uvicorn's file watcher for --reload (watchfiles, a Rust extension) is not loaded in the workers
+    (schoolcloud.memory.UNUSED_MODULES)."""
+    for pid in worker_pids(server):
+        assert "watchfiles" not in Path(f"/proc/{pid}/maps").read_text()
 
 
 async def test_two_processes_share_one_sqlite_database(server):

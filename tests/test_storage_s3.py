@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -87,6 +89,25 @@ async def test_missing_bucket_is_a_storage_error(seaweedfs):
             await store.put(new_key(), one(b"x"))
         with pytest.raises(StorageError):
             [info async for info in store.list()]
+
+
+def test_minio_admin_crypto_loads_only_when_used():
+    """Importing the store leaves out pycryptodome (and cffi, pycparser), which minio imports for its
+    admin API's crypto; that API's encrypt and decrypt still work, loading it then."""
+    script = """if True:
+        import io, sys
+        import storage.s3
+        print(sorted(name for name in ("Crypto", "cffi", "pycparser") if name in sys.modules))
+        from minio.minioadmin import decrypt, encrypt
+
+        class Response(io.BytesIO):
+            def release_conn(self):
+                pass
+
+        print(decrypt(Response(encrypt(b"secret data", "password")), "password"), "Crypto" in sys.modules)
+    """
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.split("\n")[:2] == ["[]", "b'secret data' True"]
 
 
 def test_part_sizes():
