@@ -87,13 +87,18 @@ def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
 
 # --- worker ------------------------------------------------------------------------------------------
 
+#: uvicorn's httptools protocol without two copies of each request body piece (imported by uvicorn in
+#: the worker, so that this module stays free of the app's imports)
+HTTP_PROTOCOL = "schoolcloud.web.http_protocol:PiecesHttpToolsProtocol"
+
+
 def worker_config(args: argparse.Namespace):
     """uvicorn's settings of a worker: the client address from X-Forwarded-For only from trusted proxies,
-    no Server header."""
+    no Server header, request bodies handed over without copies (schoolcloud.web.http_protocol)."""
     import uvicorn
 
     return uvicorn.Config(args.app, log_level=args.log_level, backlog=BACKLOG, proxy_headers=True,
-                          forwarded_allow_ips=args.forwarded_allow_ips, server_header=False)
+                          forwarded_allow_ips=args.forwarded_allow_ips, server_header=False, http=HTTP_PROTOCOL)
 
 
 def _exit_with_supervisor(supervisor: int) -> None:
