@@ -15,6 +15,9 @@ that each run uvicorn on a socket of their own, and
   worker ends (the supervisor keeps no copy), so no connection waits on a worker that is starting or
   gone; the connections still queued on a worker that dies are reset, as its open ones are. Each
   socket has the whole backlog (BACKLOG);
+- keeps the instance's queue for password hashing (schoolcloud/hashslots.py): one hash per core at a
+  time for all workers together, granted first come, first served whichever worker asks, so that a
+  login waits as long in either worker;
 - imports only the standard library, never the app, so it stays small (a few MB, where uvicorn's own
   supervisor held about 26 MB and multiprocessing's resource tracker 13 MB beside it);
 - starts a new worker in place of one that died, at once after a long life, with a growing delay
@@ -39,6 +42,8 @@ import subprocess
 import sys
 import time
 
+from schoolcloud import hashslots
+
 BACKLOG = 2048  # uvicorn's default listen queue
 MAX_BACKOFF = 30.0
 #: A worker that lived this long had no start-up problem: the next one starts at once.
@@ -56,12 +61,16 @@ def parser() -> argparse.ArgumentParser:
     options.add_argument("--port", type=int, default=8000)
     options.add_argument("--workers", type=int, default=1)
     options.add_argument("--log-level", default="info")
+    options.add_argument("--hash-slots", type=int, default=0,
+                         help="password hashes running at a time in the whole instance (default: one per core; "
+                              "see schoolcloud/hashslots.py)")
     options.add_argument("--forwarded-allow-ips", default="127.0.0.1,::1")
     # set by the supervisor for its workers
     options.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     options.add_argument("--fd", type=int, help=argparse.SUPPRESS)
     options.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
     options.add_argument("--supervisor", type=int, help=argparse.SUPPRESS)
+    options.add_argument("--hash-slots-fd", type=int, help=argparse.SUPPRESS)
     return options
 
 
@@ -132,13 +141,18 @@ def serve(args: argparse.Namespace, sock: socket.socket, ready_fd: int | None = 
 
 # --- supervisor --------------------------------------------------------------------------------------
 
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def log(message: str) -> None:
     print(f"schoolcloud launcher [{os.getpid()}]: {message}", file=sys.stderr, flush=True)
 
 
 class Worker:
-    def __init__(self, process: subprocess.Popen, ready: int):
+    def __init__(self, process: subprocess.Popen, ready: int, hash_slots: int):
         self.process, self.ready_pipe, self.started, self.ready = process, ready, time.monotonic(), False
+        self.hash_slots = hash_slots  # the supervisor's end of its socket to the hashing queue (fd)
 
 
 class Supervisor:
@@ -162,19 +176,28 @@ class Supervisor:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
             signal.signal(sig, lambda number, _frame: self.signals.append(number))
         self.selector.register(self.wake_read, selectors.EVENT_READ)
+        self.hash_slots = hashslots.Queue(args.hash_slots or cores())
 
     def start(self) -> None:
         sock = bind(self.args.host, self.port, reuse_port=True)
         ready_read, ready_write = os.pipe()
+        hash_mine, hash_theirs = self.hash_slots.connect()
         command = [sys.executable, "-m", "schoolcloud.launcher", "--worker", "--fd", str(sock.fileno()),
                    "--ready-fd", str(ready_write), "--supervisor", str(os.getpid()), "--app", self.args.app,
-                   "--log-level", self.args.log_level, "--forwarded-allow-ips", self.args.forwarded_allow_ips]
+                   "--log-level", self.args.log_level, "--forwarded-allow-ips", self.args.forwarded_allow_ips,
+                   "--hash-slots-fd", str(hash_theirs.fileno())]
         try:
-            process = subprocess.Popen(command, pass_fds=(sock.fileno(), ready_write), process_group=0)
+            process = subprocess.Popen(command, pass_fds=(sock.fileno(), ready_write, hash_theirs.fileno()),
+                                       process_group=0)
+        except BaseException:
+            self.hash_slots.disconnect(hash_mine.fileno())
+            raise
         finally:
             sock.close()  # the worker's socket only: it leaves the port with the worker
             os.close(ready_write)
-        self.workers[process.pid] = Worker(process, ready_read)
+            hash_theirs.close()
+        self.workers[process.pid] = Worker(process, ready_read, hash_mine.fileno())
+        self.selector.register(hash_mine, selectors.EVENT_READ, ("hash", process.pid))
         self.selector.register(ready_read, selectors.EVENT_READ, process.pid)
 
     def run(self) -> int:
@@ -187,6 +210,9 @@ class Supervisor:
             for key, _events in self.selector.select(timeout):
                 if key.fd == self.wake_read:
                     self.drain_wakeups()
+                elif isinstance(key.data, tuple):
+                    if not self.hash_slots.readable(key.fd):
+                        self.selector.unregister(key.fd)  # the worker ended; reap() returns its slots
                 else:
                     self.mark_ready(key.data)
             self.handle_signals()
@@ -237,6 +263,11 @@ class Supervisor:
             if code is None:
                 continue
             del self.workers[pid]
+            if worker.hash_slots in self.selector.get_map():
+                self.selector.unregister(worker.hash_slots)
+            returned = self.hash_slots.disconnect(worker.hash_slots)
+            if returned:
+                log(f"worker {pid} ended holding {returned} hashing slot{'s' if returned > 1 else ''}; put back")
             if worker.ready_pipe != -1:
                 self.selector.unregister(worker.ready_pipe)
                 os.close(worker.ready_pipe)
@@ -277,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.worker:
         _exit_with_supervisor(args.supervisor)
+        hashslots.configure(args.hash_slots_fd)
         serve(args, socket.socket(fileno=args.fd), args.ready_fd)
         return 0
     try:

@@ -41,6 +41,7 @@ import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from schoolcloud import hashslots
 from schoolcloud.accounts.models import Role, User
 
 _staff_hasher = PasswordHasher()
@@ -113,26 +114,44 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+#: Threads of one process that may wait for one of the instance's shared hashing slots at once; further
+#: checks wait in the process (first come, first served there too).
+SHARED_WAITERS = 64
+
+
 def _bound(processes: int) -> anyio.CapacityLimiter:
     global _limiter
     if _limiter is None:  # made inside the event loop, as anyio requires
-        _limiter = anyio.CapacityLimiter(max(1, _cores() // max(1, processes)))
+        _limiter = anyio.CapacityLimiter(SHARED_WAITERS if hashslots.shared() is not None
+                                         else max(1, _cores() // max(1, processes)))
     return _limiter
+
+
+async def _in_thread(processes: int, function, *args):
+    """``function(*args)`` in a worker thread: under the instance's shared hashing slots where the
+    launcher made them (schoolcloud.hashslots: one queue for all processes), else under this process's
+    share of the cores."""
+    slots = hashslots.shared()
+    if slots is None:
+        return await anyio.to_thread.run_sync(function, *args, limiter=_bound(processes))
+    return await anyio.to_thread.run_sync(slots.run, function, *args, limiter=_bound(processes))
 
 
 async def check_login(user: User | None, password: str, processes: int = 1) -> LoginCheck:
     """Check a login's password (and rehash it if its parameters do not fit the role) in a worker thread,
     so the event loop stays free and argon2 (which releases the GIL) can use every core.
 
-    At most one check per core of the instance runs at a time (cores / ``processes``, the instance's
-    server processes, at least one): a storm then queues its checks instead of time-slicing dozens of
-    them at once, which would starve the event loop of CPU and multiply the hashing memory in use."""
+    At most one check per core of the instance runs at a time: a storm then queues its checks instead of
+    time-slicing dozens of them at once, which would starve the event loop of CPU and multiply the hashing
+    memory in use. Under the launcher's supervisor the queue is the instance's (schoolcloud.hashslots),
+    shared by its processes in arrival order; otherwise each process takes cores / ``processes`` (the
+    instance's server processes, at least one)."""
     stored = user.password_hash if user is not None else None
     role = user.role if user is not None else Role.PUPIL
     one_time = user is not None and user.must_change_password
-    return await anyio.to_thread.run_sync(_check, stored, password, role, one_time, limiter=_bound(processes))
+    return await _in_thread(processes, _check, stored, password, role, one_time)
 
 
 async def check_password(password_hash: str | None, password: str, processes: int = 1) -> bool:
     """A plain check (no rehash) in a worker thread, under the same bound as ``check_login``."""
-    return await anyio.to_thread.run_sync(verify_password, password_hash, password, limiter=_bound(processes))
+    return await _in_thread(processes, verify_password, password_hash, password)
