@@ -73,6 +73,10 @@ class KeyUnavailable(StorageError):
     """The keyring has no data key with this id (another database, or a wrong master key)."""
 
 
+class ScopeGone(KeyUnavailable):
+    """No key is made for a scope whose owner no longer exists (a school deleted meanwhile)."""
+
+
 class Keyring(abc.ABC):
     """Where data keys come from: 32 random bytes each, identified by a positive uint32."""
 

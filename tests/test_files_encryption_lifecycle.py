@@ -7,6 +7,7 @@ the tests build on each other in order, as the school's life would."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import os
 import uuid
@@ -268,3 +269,43 @@ async def test_deleting_a_school_removes_everything_and_shreds_its_key(server, h
     assert checked.returncode == 0 and checked.stdout.strip().endswith("clean"), checked.stdout + checked.stderr
     assert cli(server, "audit", "verify").returncode == 0
     assert cli(server, "delete-school", str(school_id)).returncode == 1  # gone: says so
+
+
+async def test_fsck_reports_a_data_key_of_a_deleted_school_and_deletes_it_once_unused(server, raw_store):
+    """A data key left behind for a school that is gone (as a file drop racing `delete-school` could
+    leave one before): fsck reports it; --repair keeps it while an object is still encrypted with it
+    (here a recent orphan, an upload perhaps still in flight) and deletes it once none is."""
+    from datetime import datetime, timezone
+
+    from schoolcloud.files.keyring import wrap
+    from storage import new_key
+    from storage.encrypted import EncryptedStore, StaticKeyring
+
+    gone = 4242
+    assert sql(server, "SELECT count(*) FROM school WHERE id = ?", gone) == [(0,)]
+    data_key = os.urandom(32)
+    scope = f"school:{gone}"
+    sql(server, "INSERT INTO files_data_key (scope, wrapped, created_at) VALUES (?, ?, ?)", scope,
+        wrap(base64.b64decode(MASTER), scope, data_key), datetime.now(timezone.utc).isoformat(" "))
+    [(key_id,)] = sql(server, "SELECT id FROM files_data_key WHERE scope = ?", scope)
+    sealed = EncryptedStore(raw_store, StaticKeyring({key_id: data_key}))
+    orphan = new_key("files/")
+    await sealed.put(orphan, one_chunk(b"nach der Loeschung hochgeladen"))
+
+    checked = cli(server, "fsck")
+    assert checked.returncode == 1 and f"data keys of deleted schools: 1: {key_id} ({scope})" in checked.stdout, \
+        checked.stdout + checked.stderr
+    kept = cli(server, "fsck", "--repair")  # the orphan is younger than the grace period: it stays
+    assert f"kept, objects are still encrypted with them: {key_id}" in kept.stdout, kept.stdout + kept.stderr
+    assert "0 data keys of deleted schools deleted" in kept.stdout
+    assert sql(server, "SELECT id FROM files_data_key") == [(key_id,)]
+    repaired = cli(server, "fsck", "--repair", "--grace-minutes", "0")
+    assert "1 data keys of deleted schools deleted" in repaired.stdout, repaired.stdout + repaired.stderr
+    assert sql(server, "SELECT count(*) FROM files_data_key") == [(0,)]
+    assert orphan not in await keys(raw_store)
+    checked = cli(server, "fsck")
+    assert checked.returncode == 0 and checked.stdout.strip().endswith("clean"), checked.stdout + checked.stderr
+
+
+async def one_chunk(data: bytes):
+    yield data

@@ -153,7 +153,7 @@ async def _delete_group(files, model, pk: int, spaces: Q, rows) -> int:
     from schoolcloud.files.trash import delete_space_rows
 
     async with in_transaction() as conn:
-        await model.filter(id=pk).using_db(conn).select_for_update().values_list("id", flat=True)
+        await model.filter(id=pk).using_db(conn).select_for_update()  # (values_list would drop FOR UPDATE)
         space_ids = await Space.filter(spaces).using_db(conn).values_list("id", flat=True)
         keys = await delete_space_rows(conn, *space_ids)
         await rows(conn)

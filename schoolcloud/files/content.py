@@ -42,6 +42,7 @@ from schoolcloud.files.tree import (
 from schoolcloud.privacy import audit
 from schoolcloud.web.errors import AppError, NotFound
 from storage import ObjectNotFound, ObjectTooLarge, StorageError, StoredObject, new_key
+from storage.encrypted import ScopeGone
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ async def put_bytes(ctx: FilesContext, chunks: AsyncIterator[bytes], limit: int,
         return await ctx.store_for(school_id).put(key, chunks, max_bytes=limit)
     except ObjectTooLarge:
         raise too_large from None
+    except ScopeGone:  # the school was deleted while the upload began
+        raise errors.deleted_meanwhile() from None
     except StorageError as exc:
         log.error("storing an upload failed: %s", exc)
         raise errors.storage_unavailable() from exc

@@ -4,18 +4,22 @@ Finds
 - orphan objects: in the store, but no version, tus part or data export row points at them (left by a crash between
   "bytes stored" and "row committed", or by a delete that failed after its rows were gone);
 - missing objects: a version or tus part row points at a key the store does not have;
-- usage drift: a space's ``used_bytes`` differs from the sum of its versions' sizes.
+- usage drift: a space's ``used_bytes`` differs from the sum of its versions' sizes;
+- data keys of encryption at rest whose school no longer exists (``keyring.school_of``).
 
 ``--repair`` deletes orphan objects older than the grace period (younger ones may belong to an upload
 that is about to commit its row), removes leftovers of interrupted writes, marks versions whose object
 is missing (``missing_at``; the row stays, and is unmarked should the object come back, e.g. from a
 backup), terminates tus uploads with missing parts, and corrects usage. As a guard against pointing
 fsck at the wrong bucket or database, it refuses to delete when most objects look orphaned, unless
-``force``.
+``force``. A data key of a deleted school is deleted only when no object that stays in the store and no
+thumbnail is encrypted with it (each remaining object's header is read for that, only when there is
+such a key); otherwise it is kept and named.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,9 +29,13 @@ from tortoise.transactions import in_transaction
 
 from schoolcloud.files.content import discard
 from schoolcloud.files.context import FilesContext
-from schoolcloud.files.models import FileVersion, Node, Space, TusPart, TusUpload
+from schoolcloud.accounts.models import School
+from schoolcloud.files.keyring import school_of
+from schoolcloud.files.models import DataKey, FileVersion, Node, Space, TusPart, TusUpload
 from schoolcloud.files.tus import expire_uploads, terminate_upload
 from schoolcloud.privacy import audit
+from storage import ObjectNotFound, StorageError
+from storage.encrypted import EncryptedStore, key_id_of
 
 log = logging.getLogger(__name__)
 SAFETY_MIN_OBJECTS = 20
@@ -43,6 +51,9 @@ class Report:
     reappeared_versions: list[int] = field(default_factory=list)
     missing_parts: list[str] = field(default_factory=list)  # tus upload ids
     usage_drift: dict[int, tuple[int, int]] = field(default_factory=dict)  # space: (recorded, actual)
+    unowned_keys: dict[int, str] = field(default_factory=dict)  # data key id: scope, of a deleted school
+    kept_keys: list[int] = field(default_factory=list)  # of those, still used by an object (repair)
+    removed_keys: int = 0
     repaired: bool = False
     refused: str = ""
     removed_orphans: int = 0
@@ -52,7 +63,7 @@ class Report:
     @property
     def problems(self) -> int:
         return (len(self.orphans) + len(self.missing_versions) + len(self.reappeared_versions)
-                + len(self.missing_parts) + len(self.usage_drift))
+                + len(self.missing_parts) + len(self.usage_drift) + len(self.unowned_keys))
 
     @property
     def clean(self) -> bool:
@@ -79,13 +90,20 @@ class Report:
             out.append(f"resumable uploads with missing parts: {len(self.missing_parts)}")
         for space_id, (recorded, actual) in sorted(self.usage_drift.items()):
             out.append(f"space {space_id}: usage recorded {recorded} bytes, versions hold {actual} bytes")
+        if self.unowned_keys:
+            out.append(f"data keys of deleted schools: {len(self.unowned_keys)}: "
+                       + some([f"{key_id} ({scope})" for key_id, scope in sorted(self.unowned_keys.items())]))
+        if self.kept_keys:
+            out.append(f"data keys of deleted schools kept, objects are still encrypted with them: "
+                       f"{some(self.kept_keys)}")
         if self.refused:
             out.append(f"REPAIR REFUSED: {self.refused}")
         elif self.repaired:
             out.append(f"repaired: {self.removed_orphans} orphan objects deleted, {self.removed_temp} temporary "
                        f"leftovers removed, {len(self.missing_versions)} versions marked missing, "
                        f"{len(self.missing_parts)} broken uploads terminated, {len(self.usage_drift)} usage "
-                       f"figures corrected, {self.expired_uploads} expired uploads removed")
+                       f"figures corrected, {self.expired_uploads} expired uploads removed, {self.removed_keys} "
+                       "data keys of deleted schools deleted")
         out.append("clean" if self.clean or (self.repaired and not self.refused) else
                    f"problems: {self.problems}")
         return out
@@ -155,6 +173,7 @@ async def check(ctx: FilesContext, now: datetime, *, repair: bool = False, grace
             if upload_id not in report.missing_parts:
                 report.missing_parts.append(upload_id)
     report.usage_drift = await _usage_drift()
+    report.unowned_keys = await _unowned_keys()
 
     if repair:
         total = report.objects
@@ -162,8 +181,49 @@ async def check(ctx: FilesContext, now: datetime, *, repair: bool = False, grace
             report.refused = (f"{len(report.orphans)} of {total} objects have no row: is this the right "
                               "database and store? Use --force if it is.")
             return report
-        await _repair(ctx, report, now, grace)
+        await _repair(ctx, report, now, grace, seen - set(report.orphans))
     return report
+
+
+async def _unowned_keys() -> dict[int, str]:
+    """Data keys (also retired ones) of schools that no longer exist."""
+    keys = {key_id: scope for key_id, scope in await DataKey.all().values_list("id", "scope")
+            if school_of(scope) is not None}
+    schools = set(await School.filter(id__in={school_of(scope) for scope in keys.values()})
+                  .values_list("id", flat=True))
+    return {key_id: scope for key_id, scope in keys.items() if school_of(scope) not in schools}
+
+
+async def _remove_unowned_keys(ctx: FilesContext, report: Report, remaining: set[str]) -> None:
+    """Delete the unowned data keys that no remaining object and no thumbnail is encrypted with. Reads
+    the header of every remaining object (16 at a time): only run when there is such a key."""
+    from schoolcloud.files.encryption import _thumbnails
+
+    candidates = set(report.unowned_keys)
+    used: set[int] = set()
+    if not isinstance(ctx.store, EncryptedStore):  # no master key: the headers cannot be told apart
+        report.kept_keys = sorted(candidates)
+        return
+    store = ctx.store
+
+    async def key_of(key: str) -> set[int]:
+        try:
+            return {await store.key_id(key)} & candidates
+        except ObjectNotFound:
+            return set()
+        except StorageError:  # unreadable (a damaged header): it may be under any of them
+            return candidates
+
+    remaining_keys = sorted(remaining)
+    for start in range(0, len(remaining_keys), 16):
+        for found in await asyncio.gather(*(key_of(k) for k in remaining_keys[start:start + 16])):
+            used |= found
+    async for _, _, _, data in _thumbnails():
+        used |= {key_id_of(bytes(data))} & candidates
+    report.kept_keys = sorted(used)
+    unused = candidates - used
+    if unused:
+        report.removed_keys = await DataKey.filter(id__in=unused).delete()
 
 
 async def _usage_drift() -> dict[int, tuple[int, int]]:
@@ -179,7 +239,8 @@ async def _usage_drift() -> dict[int, tuple[int, int]]:
     return drift
 
 
-async def _repair(ctx: FilesContext, report: Report, now: datetime, grace: timedelta) -> None:
+async def _repair(ctx: FilesContext, report: Report, now: datetime, grace: timedelta, remaining: set[str]) -> None:
+    """``remaining``: the objects that stay in the store (all listed but the orphans removed here)."""
     await discard(ctx, *report.orphans)
     report.removed_orphans = len(report.orphans)
     report.removed_temp = await ctx.store.cleanup_temp(grace)
@@ -202,7 +263,10 @@ async def _repair(ctx: FilesContext, report: Report, now: datetime, grace: timed
                              .using_db(conn).values_list("size", flat=True))
             await Space.filter(id=space_id).using_db(conn).update(used_bytes=total)
     report.expired_uploads = await expire_uploads(ctx, now)
+    if report.unowned_keys:
+        await _remove_unowned_keys(ctx, report, remaining)
     report.repaired = True
     await audit.record("files.fsck_repair", details={
         "orphans_removed": report.removed_orphans, "versions_marked": len(report.missing_versions),
-        "uploads_terminated": len(report.missing_parts), "usage_corrected": len(report.usage_drift)})
+        "uploads_terminated": len(report.missing_parts), "usage_corrected": len(report.usage_drift),
+        "data_keys_deleted": report.removed_keys})

@@ -18,19 +18,30 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import time
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.transactions import in_transaction
 
+from schoolcloud.accounts.models import School
 from schoolcloud.config import PREFIX, ConfigError
 from schoolcloud.files.models import DataKey
-from storage.encrypted import Keyring, KeyUnavailable
+from storage.encrypted import Keyring, KeyUnavailable, ScopeGone
 
 VARIABLE = PREFIX + "ENCRYPTION_KEY"
 INSTANCE_SCOPE = "instance"
 WRITE_KEY_TTL = 60.0  # seconds a process keeps writing with the key it looked up for a scope
+_SCHOOL_SCOPE = re.compile(r"school:(\d+)(?:/retired-\d+)?")
+
+
+def school_of(scope: str) -> int | None:
+    """The school a data key's scope belongs to (``school:N``, or a key of it retired by a rotation,
+    ``school:N/retired-M``); None for the instance's key."""
+    found = _SCHOOL_SCOPE.fullmatch(scope)
+    return int(found.group(1)) if found else None
 
 
 def retired_scope(scope: str, key_id: int) -> str:
@@ -83,12 +94,29 @@ class SchoolKeyring(Keyring):
             row = await DataKey.get_or_none(scope=scope)
             if row is None:
                 try:
-                    row = await DataKey.create(scope=scope, wrapped=wrap(self._master, scope, os.urandom(32)))
+                    row = await self._create(scope)
                 except IntegrityError:  # another instance created it at the same moment
                     row = await DataKey.get(scope=scope)
             key = self._by_id.get(row.id) or self._unwrap(row)
             self._by_scope[scope] = (time.monotonic(), row.id, key)
             return row.id, key
+
+    async def _create(self, scope: str) -> DataKey:
+        """A new key for the scope; for a school's, only while the school exists (else ``ScopeGone``).
+
+        Inserted first, then the school's row is locked and looked for, in one transaction: a deletion
+        of the school (``privacy.school_erasure.delete_school`` removes the school's row, then its keys,
+        in one transaction) either committed before (the row is gone: nothing is created) or waits for
+        this commit and then removes the new key with the others. Without this, an upload through a file
+        drop that had passed its checks just before ``schoolcloud delete-school`` could leave a key of
+        the deleted school behind. On SQLite the insert takes the one write lock first, so the check
+        sees the latest state."""
+        school_id = school_of(scope)
+        async with in_transaction() as conn:
+            row = await DataKey.create(scope=scope, wrapped=wrap(self._master, scope, os.urandom(32)), using_db=conn)
+            if school_id is not None and not await School.filter(id=school_id).using_db(conn).select_for_update():
+                raise ScopeGone(f"school {school_id} no longer exists: no data key is made for it")
+        return row
 
     async def read_key(self, key_id: int) -> bytes:
         key = self._by_id.get(key_id)

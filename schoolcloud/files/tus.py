@@ -36,6 +36,7 @@ from schoolcloud.files.spaces import now
 from schoolcloud.files.tree import as_id, choose_name, node_still_there, parse_on_conflict, writable_folder
 from schoolcloud.web.errors import AppError, NotFound
 from storage import ObjectTooLarge, StorageError, StoredObject, new_key
+from storage.encrypted import ScopeGone
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,8 @@ async def append(ctx: FilesContext, user: User | Uploader, upload_id: str, offse
             part = await ctx.store_for(upload.school_id).put(key, chunks, max_bytes=remaining)
         except ObjectTooLarge:
             raise errors.tus_too_much() from None
+        except ScopeGone:  # the school was deleted while the upload went on
+            raise errors.deleted_meanwhile() from None
         except StorageError as exc:
             log.error("storing a tus part failed: %s", exc)
             raise errors.storage_unavailable() from exc
