@@ -129,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
         store = store_from_settings(settings)
         app.state.redis = redis_client.connect(settings)
-        app.state.throttle = throttle.create(app.state.redis, settings.redis_prefix)
+        app.state.throttle = throttle.create(app.state.redis, settings.redis_prefix, settings.secret_key)
         try:
             await prepare_store(store)
             app.state.store = store

@@ -15,6 +15,7 @@ from tortoise import Tortoise
 
 from schoolcloud.config import load_settings
 from schoolcloud.db import tortoise_config
+from schoolcloud.idp import throttle
 from tests.support.server import AppServer, create_pg_database, drop_pg_database, postgres_available
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -46,6 +47,7 @@ async def app(tmp_path_factory, database_url) -> AppServer:
     server = AppServer(tmp_path_factory.mktemp(f"{BACKEND}-app"), database_url=database_url).start()
     settings = load_settings({k: v for k, v in server.env.items() if k.startswith("SCHOOLCLOUD_")})
     await Tortoise.init(config=tortoise_config(settings))
+    throttle.configure(settings.secret_key)  # erasures run in this process forget the same keys
     yield server
     await Tortoise.close_connections()
     server.stop()

@@ -17,7 +17,9 @@ from argon2 import PasswordHasher
 
 from schoolcloud.accounts.models import Role, School, User
 from schoolcloud.auth.models import LoginSession
+from schoolcloud.config import load_settings
 from schoolcloud.idp.models import LoginThrottle
+from schoolcloud.idp.throttle import name_key
 from tests.support import browser
 from tests.support.data import make_school, unique
 
@@ -32,6 +34,12 @@ async def make_user(school: School, role: str) -> User:
     username = unique(f"{role}.").lower()
     return await User.create(school=school, role=role, username=username, given_name="Test",
                              family_name=username, password_hash=CHEAP_HASH)
+
+
+def throttle_name(app, username: str) -> str:
+    """What stands for a login name in the throttle's keys of this server: the keyed hash."""
+    settings = load_settings({k: v for k, v in app.env.items() if k.startswith("SCHOOLCLOUD_")})
+    return name_key(settings.secret_key, username)
 
 
 def fresh_ip() -> str:
@@ -87,6 +95,12 @@ async def test_five_failures_lock_the_account_at_that_address_only(app):
     # Another account at the guessing address is not locked either.
     other = await make_user(await make_school(), Role.PUPIL)
     assert (await attempt(app, school_ip, other.username, PASSWORD)).status_code == 302
+    # No row names the account: its counters, lock and known pairs are keyed by the name's keyed hash.
+    name = throttle_name(app, user.username)
+    assert len(name) == 40 and user.username not in name
+    stored = await LoginThrottle.filter(key__contains=name).values_list("key", flat=True)
+    assert set(stored) == {f"pair:{name}:{school_ip}", f"account:{name}", f"known:{name}:{home_ip}"}
+    assert not await LoginThrottle.filter(key__contains=user.username).exists()
 
 
 async def test_forwarded_for_from_an_untrusted_address_is_ignored(app):
@@ -104,7 +118,7 @@ async def test_forwarded_for_from_the_trusted_proxy_names_the_client(app):
     for _ in range(5):
         response = await attempt(app, "127.0.0.1", user.username, "wrong", headers={"X-Forwarded-For": "10.8.0.1"})
         assert response.status_code == 401
-    assert await LoginThrottle.filter(key=f"pair:{user.username}:10.8.0.1", failures=5).exists()
+    assert await LoginThrottle.filter(key=f"pair:{throttle_name(app, user.username)}:10.8.0.1", failures=5).exists()
     locked = await attempt(app, "127.0.0.1", user.username, PASSWORD, headers={"X-Forwarded-For": "10.8.0.1"})
     assert locked.status_code == 429
     other = await attempt(app, "127.0.0.1", user.username, PASSWORD, headers={"X-Forwarded-For": "10.8.0.2"})
@@ -127,7 +141,7 @@ async def test_pupils_behind_one_school_address_are_never_locked(app):
     for pupil in pupils:
         assert await attempts(app, nat, pupil.username, ["typo", PASSWORD]) == [401, 302]
     assert await attempts(app, nat, pupils[0].username, [PASSWORD] * 6) == [302] * 6
-    assert not await LoginThrottle.filter(key=f"pair:{pupils[0].username}:{nat}").exists()
+    assert not await LoginThrottle.filter(key=f"pair:{throttle_name(app, pupils[0].username)}:{nat}").exists()
     assert (await LoginThrottle.get(key=f"ip:{nat}")).failures == len(pupils)
 
     # Someone at the school makes the address reach its limit (here: the counter is put there).
@@ -148,7 +162,7 @@ async def test_an_account_locked_by_guessing_elsewhere_still_logs_in_where_it_is
     assert (await attempt(app, school_ip, user.username, PASSWORD)).status_code == 302
     # Guessing spread over many addresses reaches the per-account limit.
     now = datetime.now(timezone.utc)
-    await LoginThrottle.create(key=f"account:{user.username}", failures=50, window_start=now,
+    await LoginThrottle.create(key=f"account:{throttle_name(app, user.username)}", failures=50, window_start=now,
                                locked_until=now + timedelta(minutes=15))
     assert (await attempt(app, fresh_ip(), user.username, PASSWORD)).status_code == 429
     assert (await attempt(app, school_ip, user.username, PASSWORD)).status_code == 302
@@ -164,7 +178,7 @@ async def test_parallel_guesses_cannot_exceed_the_limit(app):
                                            for n in range(10)))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [401] * 5 + [429] * 5
-    assert (await LoginThrottle.get(key=f"pair:{user.username}:{ip}")).failures == 5
+    assert (await LoginThrottle.get(key=f"pair:{throttle_name(app, user.username)}:{ip}")).failures == 5
     assert (await attempt(app, ip, user.username, PASSWORD)).status_code == 429
 
 
@@ -189,6 +203,10 @@ def test_throttle_keys_fit_the_column_for_long_names_and_ipv6():
 
     limit = LoginThrottle._meta.fields_map["key"].max_length
     ip = "2001:0db8:85a3:0000:0000:8a2e:0370:7334"
-    for _, key in throttle._keys("x" * 150, ip):
-        assert len(key) <= limit
-    assert len(throttle._known_key("y" * 150, ip)) <= limit
+    secret, throttle._secret = throttle._secret, b"k" * 32
+    try:
+        for _, key in throttle._keys("x" * 150, ip):
+            assert len(key) <= limit
+        assert len(throttle._known_key("y" * 150, ip)) <= limit
+    finally:
+        throttle._secret = secret

@@ -151,3 +151,18 @@ def test_identical_shares_from_before_0019_are_merged(database):
         (ids[3], "A", f"user:{users['andere']}", False),
         (ids[4], "B", f"user:{users['empfaenger']}", False),
     ]
+
+
+def test_throttle_rows_naming_accounts_are_dropped_by_0020(database):
+    """0020: the throttle's keys hold a keyed hash of the login name from now on; rows from before, which
+    name the account, go; per-address counters stay."""
+    before = _run(database, "-m", "tortoise", "-c", "schoolcloud.db.TORTOISE_ORM", "migrate", "models",
+                  "0019_share_recipient_key")
+    assert before.returncode == 0, before.stdout + before.stderr
+    _sql(database, [f"INSERT INTO idp_login_throttle (key, failures, window_start) VALUES ('{key}', 3, "
+                    "CURRENT_TIMESTAMP)"
+                    for key in ("ip:10.1.2.3", "pair:greta.geht:10.1.2.3", "account:greta.geht",
+                                "known:greta.geht:10.1.2.3")])
+    latest = _run(database, "-m", "schoolcloud.cli", "migrate")
+    assert latest.returncode == 0, latest.stderr
+    assert _sql(database, ["SELECT key FROM idp_login_throttle"]) == [["ip:10.1.2.3"]]

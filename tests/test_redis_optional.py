@@ -15,6 +15,7 @@ import redis
 
 from tests.conftest import IN_CI
 from tests.support import browser
+from tests.test_idp_throttle import throttle_name
 from tests.support.files import PASSWORD, api_client, person, personal_root, upload
 from tests.support.server import AppServer, free_port
 
@@ -63,7 +64,10 @@ async def test_throttle_counts_in_redis_and_readiness_follows_it(redis_app, redi
         form = await browser.start_login(http)
         assert (await browser.submit_login(http, form, pupil.username, "wrong")).status_code == 401
     counts = redis.Redis.from_url(url)
-    assert counts.get(f"t:throttle:count:pair:{pupil.username}:127.0.0.1") == b"1"
+    # The key holds a keyed hash of the login name (the server's secret), never the name itself.
+    assert counts.get(f"t:throttle:count:pair:{throttle_name(redis_app, pupil.username)}:127.0.0.1") == b"1"
+    stored = b" ".join(counts.keys("t:*"))
+    assert pupil.username.encode() not in stored and b"throttle:count:account:" in stored
     counts.close()
 
     async with api_client(redis_app.base_url, pupil) as http:

@@ -12,6 +12,11 @@ while guessing from elsewhere stays locked. The per-account-and-address lock app
 The counts live in the database (``DatabaseThrottle``) or, with SCHOOLCLOUD_REDIS_URL, in Redis
 (``RedisThrottle`` in idp/throttle_redis.py); ``create`` picks one.
 
+No login name is stored: the keys hold a keyed hash of it (``name_key``: HMAC-SHA256 with a key derived
+from SCHOOLCLOUD_SECRET_KEY, which every instance shares), so the counters work the same on every
+instance while a copy of the database or of Redis does not list who tried to log in. ``create`` (at the
+app's start) sets the secret; elsewhere (the command line) it is taken from the settings on first use.
+
 The client address is what uvicorn reports: behind a reverse proxy, list it in
 SCHOOLCLOUD_TRUSTED_PROXIES so that the proxy's X-Forwarded-For is used (see auth/README.md).
 """
@@ -22,6 +27,7 @@ import asyncio
 import collections
 import contextlib
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -51,10 +57,35 @@ def _username(username: str) -> str:
     return username.strip().lower()[:150]
 
 
-def _key_part(username: str) -> str:
-    """Long names are hashed so that prefix + name + IPv6 address fit the 200-character key."""
+_secret: bytes | None = None
+
+
+def configure(secret_key: str) -> None:
+    """Set the key of the login names' hashes (from SCHOOLCLOUD_SECRET_KEY)."""
+    global _secret
+    _secret = _derive(secret_key)
+
+
+def _derive(secret_key: str) -> bytes:
+    return hmac.new(secret_key.encode(), b"schoolcloud login throttle", hashlib.sha256).digest()
+
+
+def name_key(secret_key: str | bytes, username: str) -> str:
+    """The keyed hash that stands for a login name in the throttle's keys (40 hex digits); "" for none.
+    ``secret_key``: SCHOOLCLOUD_SECRET_KEY, or the key derived from it (bytes)."""
     username = _username(username)
-    return username if len(username) <= 100 else hashlib.sha256(username.encode()).hexdigest()
+    if not username:
+        return ""
+    key = secret_key if isinstance(secret_key, bytes) else _derive(secret_key)
+    return hmac.new(key, username.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def _key_part(username: str) -> str:
+    if _secret is None:
+        from schoolcloud.config import load_settings
+
+        configure(load_settings().secret_key)
+    return name_key(_secret, username)
 
 
 def _keys(username: str, ip: str) -> list[tuple[Rule, str]]:
@@ -183,14 +214,16 @@ class DatabaseThrottle(Throttle):
 
 async def forget_account(username: str) -> int:
     """Erasure of an account: delete the counters and known pairs in the database whose keys hold its
-    login name (Redis keys expire by themselves)."""
+    login name's hash (Redis keys expire by themselves)."""
     part = _key_part(username)
     return await LoginThrottle.filter(Q(key=f"account:{part}") | Q(key__startswith=f"pair:{part}:") |
                                       Q(key__startswith=f"known:{part}:")).delete()
 
 
-def create(redis=None, prefix: str = "") -> Throttle:
+def create(redis=None, prefix: str = "", secret_key: str | None = None) -> Throttle:
     """The app's throttle: in Redis when there is one, else in the database."""
+    if secret_key is not None:
+        configure(secret_key)
     if redis is None:
         return DatabaseThrottle()
     from schoolcloud.idp.throttle_redis import RedisThrottle

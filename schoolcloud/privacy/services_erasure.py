@@ -10,7 +10,7 @@ feedback, kept task material, lessons), the foreign keys to the person are set t
 disappears there; where such content shows its author (lessons, library entries, tasks, plan versions
 and status steps), a pseudonym ("Former member
 3f2a", pseudonyms.py) takes the name's place. The login throttle's counters keyed by the login name
-go too. The audit trail knows the person only by their public id; ``user.deleted`` also carries the
+(its keyed hash) go too. The audit trail knows the person only by their public id; ``user.deleted`` also carries the
 pseudonym. One erasure per account runs at a time.
 """
 
