@@ -25,6 +25,7 @@ from tests.support.cluster import INSTANCE_HEADER, Cluster, nginx_binary, redis_
 from tests.support.data import PASSWORD
 from tests.support.files import personal_root, tus_metadata, upload
 from tests.support.server import create_pg_database, drop_pg_database
+from tests.test_idp_throttle import throttle_name
 
 pytest_plugins = ["tests.support.seaweedfs"]
 pytestmark = pytest.mark.postgres
@@ -155,7 +156,8 @@ async def test_login_throttle_counts_across_instances(cluster, redis):
     ip = "198.51.100.23"
     statuses = [await attempt(cluster, pupil, "wrong", instance, ip) for instance in "ababa"]
     assert statuses == [401] * 5
-    assert await redis.get(f"{cluster.redis_prefix}throttle:count:pair:{pupil}:{ip}") == b"5"
+    name = throttle_name(cluster.instances["a"], pupil)  # the login name's keyed hash, as the instances key it
+    assert await redis.get(f"{cluster.redis_prefix}throttle:count:pair:{name}:{ip}") == b"5"
     # Locked on both instances, even with the right password; elsewhere the pupil still logs in.
     assert await attempt(cluster, pupil, PASSWORD, "a", ip) == 429
     assert await attempt(cluster, pupil, PASSWORD, "b", ip) == 429
@@ -175,7 +177,8 @@ async def test_parallel_guesses_on_both_instances_cannot_exceed_the_limit(cluste
             await http.aclose()
     assert sorted(r.status_code for r in responses) == [401] * 5 + [429] * 7
     assert {served_by(r) for r in responses} == {cluster.upstream("a"), cluster.upstream("b")}
-    assert await redis.get(f"{cluster.redis_prefix}throttle:count:pair:{pupil}:{ip}") == b"5"
+    name = throttle_name(cluster.instances["a"], pupil)  # the login name's keyed hash, as the instances key it
+    assert await redis.get(f"{cluster.redis_prefix}throttle:count:pair:{name}:{ip}") == b"5"
 
 
 def png(n: int) -> bytes:
