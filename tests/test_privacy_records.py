@@ -194,3 +194,46 @@ async def test_contact_details_are_entered_by_the_school_and_appear_in_page_pdf_
             assert "FEHLT" not in text and "MISSING" not in text
     english = values(complete, "dpo", "en")
     assert english["Contact (e-mail, phone)"] == "dsb@schulamt.example, phone +49 4931 999-0"
+
+
+async def test_administrators_read_and_change_the_contact_details_through_the_api(app):
+    from tests.support.files import api_client
+
+    school = await make_school(name="Oberschule Am Hafen")
+    other = await make_school()
+    admin = await make_user(school, Role.SCHOOL_ADMIN)
+    teacher = await make_user(school, Role.TEACHER)
+    await School.filter(id=other.id).update(dpo_name="Fremder Beauftragter")
+    async with api_client(app.base_url, admin) as http:
+        empty = await http.get("/api/v1/privacy/contact")
+        assert empty.status_code == 200
+        assert empty.json() == {"school_id": school.id, "school_name": "Oberschule Am Hafen",
+                                **{name: "" for name in CONTACT}}  # its own school only
+        saved = await http.patch("/api/v1/privacy/contact", json=CONTACT)
+        assert saved.status_code == 200 and saved.json()["dpo_email"] == "dsb@schulamt.example"
+        # Fields not sent stay; an empty string clears one.
+        changed = await http.patch("/api/v1/privacy/contact", json={"dpo_phone": "", "city": "Emden"})
+        assert changed.status_code == 200, changed.text
+        assert changed.json() == {"school_id": school.id, "school_name": "Oberschule Am Hafen",
+                                  **CONTACT, "dpo_phone": "", "city": "Emden"}
+        bad = await http.patch("/api/v1/privacy/contact", json={"postal_code": "2650", "name": "Neu"})
+        assert bad.status_code == 422 and [f["field"] for f in bad.json()["error"]["fields"]] == ["name"]
+        bad = await http.patch("/api/v1/privacy/contact", json={"postal_code": "2650", "dpo_email": "dsb@"},
+                               headers={"Accept-Language": "de"})
+        assert bad.status_code == 422
+        assert {f["field"] for f in bad.json()["error"]["fields"]} == {"postal_code", "dpo_email"}
+        assert "Eine Postleitzahl hat fünf Ziffern." in bad.text
+        english = await http.patch("/api/v1/privacy/contact", json={"postal_code": "x"},
+                                   headers={"Accept-Language": "en"})
+        assert english.status_code == 422 and "A postal code has five digits." in english.text
+        paths = (await http.get("/api/v1/openapi.json")).json()["paths"]
+        assert set(paths["/privacy/contact"]) >= {"get", "patch"}
+        assert all(op.get("summary") for op in paths["/privacy/contact"].values())
+    stored = await School.get(id=school.id)
+    assert stored.postal_code == "26506" and stored.city == "Emden" and stored.dpo_phone == ""
+    assert (await School.get(id=other.id)).dpo_name == "Fremder Beauftragter"
+    assert await AuditEvent.filter(action="school.contact_changed", school_id=school.id).count() == 2
+    async with api_client(app.base_url, teacher) as http:
+        assert (await http.get("/api/v1/privacy/contact")).status_code == 403
+        assert (await http.patch("/api/v1/privacy/contact", json={"dpo_name": "Ich"})).status_code == 403
+    assert (await School.get(id=school.id)).dpo_name == "Dieter Datenschutz"

@@ -7,8 +7,8 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from schoolcloud.accounts.api_common import NO_STORE, caller, ok, page_json
-from schoolcloud.privacy import services_audit
+from schoolcloud.accounts.api_common import NO_STORE, body_fields, caller, ok, page_json
+from schoolcloud.privacy import school_contact, services_audit
 from schoolcloud.privacy.api_consent import routes as consent_routes
 from schoolcloud.privacy.api_export import routes as export_routes
 from schoolcloud.privacy.api_restriction import routes as restriction_routes
@@ -82,7 +82,60 @@ async def chain(request: Request):
                "reason": status.reason or None})
 
 
+def contact_json(school) -> dict:
+    return {"school_id": school.id, "school_name": school.name, **school_contact.values_of(school)}
+
+
+async def get_contact(request: Request):
+    """
+    summary: The contact details of the caller's school and of its data protection officer (school admins).
+    description: "What the record of processing activities names (Art. 30(1)(a) GDPR), as edited on /privacy:
+      head_name, street, postal_code, city, phone, email, dpo_name, dpo_email, dpo_phone; empty strings
+      where nothing is entered."
+    responses:
+      200: {description: "{school_id, school_name, head_name, street, postal_code, city, phone, email, dpo_name, dpo_email, dpo_phone}"}
+      403: {description: Not a school admin.}
+    """
+    user = await caller(request)
+    return ok(contact_json(await school_contact.school_of(user)))
+
+
+async def update_contact(request: Request):
+    """
+    summary: Change contact details of the caller's school (school admins); fields not sent stay as they are.
+    description: "Every field is optional; an empty string clears it. A postal code has five digits, a phone
+      number digits, spaces and + ( ) / -. All errors at once (422, error.fields), nothing saved. Audited as
+      school.contact_changed with the names of the changed fields."
+    requestBody:
+      content:
+        application/json:
+          schema:
+            type: object
+            properties:
+              head_name: {type: string}
+              street: {type: string}
+              postal_code: {type: string}
+              city: {type: string}
+              phone: {type: string}
+              email: {type: string}
+              dpo_name: {type: string}
+              dpo_email: {type: string}
+              dpo_phone: {type: string}
+    responses:
+      200: {description: The contact details as saved.}
+      403: {description: Not a school admin.}
+      422: {description: A field is invalid or unknown (error.fields names it).}
+    """
+    user = await caller(request)
+    body = await body_fields(request, school_contact.NAMES)
+    school = await school_contact.school_of(user)
+    saved = await school_contact.update_contact(user, {**school_contact.values_of(school), **body})
+    return ok(contact_json(saved))
+
+
 routes = [
+    Route("/privacy/contact", get_contact, methods=["GET"]),
+    Route("/privacy/contact", update_contact, methods=["PATCH"]),
     Route("/privacy/audit-events", list_events, methods=["GET"]),
     Route("/privacy/audit-events.csv", export_events, methods=["GET"]),
     Route("/privacy/audit-chain", chain, methods=["GET"]),
