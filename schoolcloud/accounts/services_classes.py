@@ -126,7 +126,7 @@ async def update_class(actor: User, class_id, **changes) -> SchoolClass:
     return school_class
 
 
-async def delete_class(actor: User, class_id, files=None) -> None:
+async def delete_class(actor: User, class_id, files) -> None:
     """The class goes with its files (see ``_delete_group``); its members' accounts stay."""
     school_class = await _managed_class(actor, class_id)
     class_pk, school_id = school_class.id, school_class.school_id
@@ -147,7 +147,7 @@ async def _delete_group(files, model, pk: int, spaces: Q, rows) -> int:
     moment waits for it, then fails on the foreign key), then the spaces' nodes, versions, shares, links
     and unfinished uploads (``trash.delete_space_rows``), then the rows; the objects afterwards, as every
     deletion in files/ (else they stayed until ``schoolcloud fsck --repair``). ``files`` is the
-    FilesContext; without one it is opened from the settings. Returns the number of objects removed."""
+    app's FilesContext. Returns the number of objects removed."""
     from schoolcloud.files.content import discard
     from schoolcloud.files.models import Space
     from schoolcloud.files.trash import delete_space_rows
@@ -158,14 +158,7 @@ async def _delete_group(files, model, pk: int, spaces: Q, rows) -> int:
         keys = await delete_space_rows(conn, *space_ids)
         await rows(conn)
     if keys:
-        if files is None:
-            from schoolcloud.config import load_settings
-            from schoolcloud.files.context import open_context
-
-            async with open_context(load_settings()) as opened:
-                await discard(opened, *keys)
-        else:
-            await discard(files, *keys)
+        await discard(files, *keys)
     return len(keys)
 
 
@@ -374,7 +367,7 @@ async def change_course_members(actor: User, course_id, *, add_users=(), add_cla
     return course
 
 
-async def delete_course(actor: User, course_id, files=None) -> None:
+async def delete_course(actor: User, course_id, files) -> None:
     """The course goes with its tasks, its files and its task records (the material and feedback kept
     from erased teachers), see ``_delete_group``; its members' accounts stay."""
     course = await _managed_course(actor, course_id)
