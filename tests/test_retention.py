@@ -163,7 +163,8 @@ async def test_rules_out_of_bounds_or_deleting_every_pupil_are_refused(app):
         saved = await http.post("/admin/retention", data={**good, "csrf_token": token})
         assert saved.status_code == 303
         assert await retention.rules_of(school.id) == {"leavers_days": 120, "trash_days": None, "audit_days": 400,
-                                                        "links_days": 30, "notifications_days": 60}
+                                                        "links_days": 30, "notifications_days": 60,
+                                                        "task_records_days": None}
         changed = await AuditEvent.get(action="retention.rules_changed", school_id=school.id)
         assert changed.details["changed"]["leavers_days"] == [90, 120]
         documented = values(await records.build(school, settings_of(app)), "retention", "en")  # Art. 30 record

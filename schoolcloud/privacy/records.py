@@ -441,6 +441,10 @@ async def _measures(school: School, settings: Settings) -> Part:
                   L(f"{rules['links_days']} Tage nach Ablauf", f"{rules['links_days']} days after expiry"))
     retention.row(L("Gelesene Benachrichtigungen", "Read notifications"),
                   L(f"{rules['notifications_days']} Tage nach dem Lesen", f"{rules['notifications_days']} days after reading"))
+    records_days = rules["task_records_days"]
+    retention.row(L("Aufgabenunterlagen und Rückmeldedateien gelöschter Lehrkräfte", "Task records of deleted teachers"),
+                  L("solange die Aufgabe besteht", "as long as their task exists") if records_days is None else
+                  L(f"{records_days} Tage nach der Löschung des Kontos", f"{records_days} days after the account was deleted"))
     registry.load()
     for name, what in (("files.purge_trash", L("Papierkorb leeren", "Emptying the trash")),
                        ("jobs.prune", L("Erledigte Hintergrundaufträge entfernen", "Removing finished jobs"))):

@@ -17,6 +17,8 @@ class RetentionPolicy(Model):
     audit_days = fields.IntField()
     links_days = fields.IntField()
     notifications_days = fields.IntField()
+    # None: task records of erased teachers are kept as long as their task (tasks/records.py).
+    task_records_days = fields.IntField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
     updated_by = fields.CharField(max_length=64, default="", description="pseudonym (public id)")
 

@@ -13,4 +13,9 @@ def report_lines(plan, done: dict | None) -> list[str]:
     lines += [f"  kept (frozen) {u}" for u in data["kept_frozen"]]
     lines += [f"  trash node {n['node']} (space {n['space']}) trashed {n['trashed_at']}" for n in data["trash"]]
     lines += [f"  link {link['link']} expired {link['expires_at']}" for link in data["links"]]
+    lines += [f"  task record node {n['node']} (space {n['space']}) kept {n['kept_at']}" for n in data["task_records"]]
+    if plan.keeps_task_records:
+        lines.append("  task records of deleted teachers: kept while their task exists (no rule set)")
+    if plan.task_records_held:
+        lines.append(f"  task records kept because their task still accepts work: {plan.task_records_held}")
     return lines

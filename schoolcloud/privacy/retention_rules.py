@@ -20,7 +20,7 @@ class Rule:
     default: int | None
     low: int
     high: int
-    optional: bool = False  # empty means "the instance's setting"
+    optional: bool = False  # may be empty: "the instance's setting" (trash) or "keep" (the hint says which)
 
 
 RULES: tuple[Rule, ...] = (
@@ -35,6 +35,12 @@ RULES: tuple[Rule, ...] = (
          N_("Counted from the link's expiry date."), 30, 1, 365),
     Rule("notifications_days", N_("Read notifications: delete after (days)"),
          N_("Counted from when they were read; at least 14 days."), 90, 14, 365),
+    # Empty by default: the records stay as long as their task, as before the rule existed (a new rule
+    # never deletes what the school did not decide to delete).
+    Rule("task_records_days", N_("Task records of deleted teachers: delete after (days)"),
+         N_("Task material and feedback files of teachers whose accounts were deleted, counted from that "
+            "deletion. Records of tasks that still accept work are kept. Empty: kept as long as their task "
+            "exists."), None, 30, 3650, optional=True),
 )
 BY_NAME = {rule.name: rule for rule in RULES}
 

@@ -63,7 +63,8 @@ async def apply_now(request: Request):
     await form(request)
     _plan, done = await retention.apply_for_admin(files_context(request), user)
     notify(request, N_("Deleted: %(leavers)d accounts of pupils who left, %(trash)d trash entries, %(links)d public "
-                       "links, %(notifications)d notifications; the content of %(audit_events)d audit events."), **done)
+                       "links, %(notifications)d notifications, %(task_records)d task records of deleted teachers; "
+                       "the content of %(audit_events)d audit events."), **done)
     return redirect("/admin/retention")
 
 

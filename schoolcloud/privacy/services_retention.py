@@ -3,7 +3,8 @@ run that deletes exactly that. Services without HTTP; the page, the CLI and the 
 
 A run for one school, in this order: pupils who left (through the one erasure, accounts.services_users
 .erase_account, so files, objects, shares and sessions go too), expired trash, expired public links, read
-notifications, and last the content of old audit events (privacy/audit.py ``prune``: the chain stays
+notifications, task records of erased teachers (only when the school set that rule; tasks/records.py),
+and last the content of old audit events (privacy/audit.py ``prune``: the chain stays
 verifiable). Each run is an audit event (``retention.applied``) with its counts.
 """
 
@@ -24,6 +25,7 @@ from schoolcloud.files.trash import expired_trash, purge_expired
 from schoolcloud.privacy import audit, retention_rules
 from schoolcloud.privacy.models import AccountRestriction
 from schoolcloud.privacy.retention_models import RetentionPolicy
+from schoolcloud.tasks import records as task_records
 from schoolcloud.tasks.models import Notification
 from schoolcloud.web.errors import AppError
 from schoolcloud.web.i18n import N_
@@ -92,6 +94,9 @@ class Plan:
     trash: list[Node] = field(default_factory=list)
     links: list[PublicLink] = field(default_factory=list)
     notifications: int = 0
+    # (top-level node, day kept) of erased teachers' task records; empty while the rule is empty (kept)
+    task_records: list[tuple[Node, datetime]] = field(default_factory=list)
+    task_records_held: int = 0  # due, but their task still accepts work
     audit_events: int = 0
     refusals: list[AppError] = field(default_factory=list)
 
@@ -101,7 +106,13 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         return {"leavers": len(self.leavers), "trash": len(self.trash), "links": len(self.links),
-                "notifications": self.notifications, "audit_events": self.audit_events}
+                "notifications": self.notifications, "task_records": len(self.task_records),
+                "audit_events": self.audit_events}
+
+    @property
+    def keeps_task_records(self) -> bool:
+        """No rule for task records: they stay as long as their task (the dry run says so)."""
+        return self.rules["task_records_days"] is None
 
     def as_dict(self) -> dict:
         """For the command line and the JSON API: pseudonyms and ids, no names."""
@@ -111,6 +122,10 @@ class Plan:
                 "trash": [{"node": n.id, "space": n.space_id, "trashed_at": n.trashed_at.isoformat()}
                           for n in self.trash],
                 "links": [{"link": link.id, "expires_at": link.expires_at.isoformat()} for link in self.links],
+                "task_records": [{"node": n.id, "space": n.space_id, "kept_at": kept_at.isoformat()}
+                                 for n, kept_at in self.task_records],
+                "task_records_kept": "while_task_exists" if self.keeps_task_records else None,
+                "task_records_held": self.task_records_held,
                 "refused": [e.code for e in self.refusals]}
 
 
@@ -132,6 +147,9 @@ async def plan(files: FilesContext, school_id: int, at: datetime | None = None) 
     result.links = list(await PublicLink.filter(school_id=school_id, expires_at__lt=result.cutoff("links_days"))
                         .order_by("expires_at", "id"))
     result.notifications = await _notifications(result).count()
+    if not result.keeps_task_records:
+        result.task_records, result.task_records_held = await task_records.due(
+            school_id, result.cutoff("task_records_days"), at)
     result.audit_events = await audit.count_prunable(school_id, result.cutoff("audit_days"))
     return result
 
@@ -164,6 +182,12 @@ async def apply(files: FilesContext, p: Plan, *, actor: User | None = None) -> d
     done["links"] = await PublicLink.filter(id__in=[link.id for link in p.links],
                                             expires_at__lt=p.cutoff("links_days")).delete()
     done["notifications"] = await _notifications(p).delete()
+    if p.task_records:  # those still due now (a task deleted or reopened in between is left alone)
+        still, _held = await task_records.due(p.school_id, p.cutoff("task_records_days"), p.at)
+        still_ids = {node.id for node, _kept in still}
+        gone = [node for node, _kept in p.task_records if node.id in still_ids]
+        await task_records.purge(files, gone)
+        done["task_records"] = len(gone)
     done["audit_events"] = await audit.prune(p.school_id, p.cutoff("audit_days"), actor=actor)
     await record("retention.applied", actor, school_id=p.school_id, target_type="school", target_id=p.school_id,
                  details={**done, "failed": failed, "refused": [e.code for e in p.refusals]})

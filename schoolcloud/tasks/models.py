@@ -148,6 +148,9 @@ class SubmittedFile(_FileRef):
 class FeedbackFile(_FileRef):
     submission = fields.ForeignKeyField("models.Submission", related_name="feedback_files",
                                         on_delete=fields.CASCADE)
+    # When the giving teacher's erasure moved the file into the task records (tasks/records.py): the
+    # retention rule ``task_records_days`` counts from it. NULL while the teacher's account exists.
+    kept_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "task_feedback_file"
@@ -173,6 +176,8 @@ class WorkFolder(Model):
     # purpose, and for feedback ":<submission id>": unique per task and user
     key = fields.CharField(max_length=40)
     node = fields.ForeignKeyField("models.Node", related_name=False, on_delete=fields.CASCADE)
+    # When the teacher's erasure moved the folder into the task records (as FeedbackFile.kept_at).
+    kept_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "task_work_folder"

@@ -16,12 +16,14 @@ files layer. Moving at erasure keeps the files layer's rules as they are and the
 while they teach. Nobody reaches the records space through the files layer (permissions.py gives it no
 access); the tasks' rules (access.py, downloads.py) serve its files as before. The records go when
 their task is deleted (``kept_folders`` and ``purge``) or with the course, objects included
-(``accounts.services_classes.delete_course``).
+(``accounts.services_classes.delete_course``), or earlier by the school's retention rule
+``task_records_days`` (``due``, counted from ``kept_at``, the day of the erasure).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -51,6 +53,10 @@ async def keep(user: User, personal: Space) -> Kept:
     """Move the user's live material and feedback folders from their personal space into the task
     records of each task's course. Call before the personal space is purged."""
     kept = Kept()
+    kept_at = now().replace(microsecond=0)
+    # Every feedback file in the space is kept (in its folder or on its own): dated before the moves.
+    given = await FeedbackFile.filter(node__space_id=personal.id).values_list("id", flat=True)
+    await FeedbackFile.filter(id__in=given or [0]).update(kept_at=kept_at)
     rows = await WorkFolder.filter(user_id=user.id, node__space_id=personal.id, node__trash_key=0) \
         .select_related("task", "node").order_by("id")
     for row in rows:
@@ -58,7 +64,7 @@ async def keep(user: User, personal: Space) -> Kept:
             continue  # a pupil's hand-in folder is their own (what was handed in stays in the submission)
         target = await task_records_space(row.task.course_id, row.task.school_id)
         kept.bytes += await _move(row.node, personal, target)
-        await WorkFolder.filter(id=row.id).update(user_id=None)  # the row outlives the account
+        await WorkFolder.filter(id=row.id).update(user_id=None, kept_at=kept_at)  # the row outlives the account
         kept.folders += 1
     # Feedback files given from elsewhere in the space (moved out of their folder after the feedback was
     # saved): the pupil was given them, so they are kept too, one by one.
@@ -112,3 +118,26 @@ async def purge(ctx: FilesContext, folders: list[Node]) -> int:
     for folder in folders:
         removed += await purge_subtree(ctx, folder)
     return removed
+
+
+async def due(school_id: int, cutoff: datetime, at: datetime) -> tuple[list[tuple[Node, datetime]], int]:
+    """The school's kept records older than ``cutoff`` (top-level entries of its task records spaces with
+    the day they were kept), oldest first, and how many of those are held back because their task still
+    accepts work (due in the future, not closed): pupils may be working with the material right now."""
+    dated: dict[int, tuple[datetime, bool]] = {}
+    rows = [*await WorkFolder.filter(task__school_id=school_id, kept_at__lt=cutoff)
+            .values_list("node_id", "kept_at", "task__due_at", "task__closed_at"),
+            *await FeedbackFile.filter(submission__task__school_id=school_id, kept_at__lt=cutoff,
+                                       node_id__not_isnull=True)
+            .values_list("node_id", "kept_at", "submission__task__due_at", "submission__task__closed_at")]
+    for node_id, kept_at, due_at, closed_at in rows:
+        running = closed_at is None and due_at is not None and due_at > at
+        dated[node_id] = (kept_at, running or dated.get(node_id, (kept_at, False))[1])
+    if not dated:
+        return [], 0
+    nodes = await Node.filter(id__in=list(dated), space__kind=SpaceKind.TASK_RECORDS,
+                              parent__parent_id__isnull=True)
+    held = sum(1 for node in nodes if dated[node.id][1])
+    listed = sorted(((node, dated[node.id][0]) for node in nodes if not dated[node.id][1]),
+                    key=lambda pair: (pair[1], pair[0].id))
+    return listed, held
