@@ -4,10 +4,13 @@ The SDK is synchronous (urllib3), so every call runs in a worker thread. Its pub
 wants a blocking file-like source and uploads parts from a thread pool of its own; to stream an
 async iterator with bounded memory, ``put`` drives the multipart API itself through the SDK's
 low-level methods (``_create_multipart_upload``, ``_upload_part``, ...; pinned SDK version, see
-pyproject.toml): one part is uploaded while the next one is filled, so memory stays at two part
-sizes (5 MiB each, S3's minimum). The two part buffers are anonymous memory maps, allocated once per
-put and filled again and again; the SDK sends a view of the filled part (hashing and sending it
-without a copy). Objects smaller than one part go up in a single PUT. A failed or cancelled put aborts
+pyproject.toml) with two part buffers (5 MiB each, S3's minimum): a full part goes up at once, and
+the next part fills the buffer of the oldest upload as soon as that one is through. So up to two
+parts upload at the same time (the S3 server works on both, as with the SDK's own parallel parts)
+while memory stays at two part sizes; receiving waits while both are under way. The buffers are
+anonymous memory maps, allocated once per put and filled again and again; the SDK sends a view of
+the filled part (hashing and sending it without a copy). Objects smaller than one part go up in a
+single PUT. A failed or cancelled put aborts
 its multipart upload, so no incomplete upload keeps parts around; ``cleanup_temp`` aborts the ones
 a crashed process left.
 """
@@ -285,10 +288,11 @@ def _part_buffer(size: int) -> mmap.mmap:
 
 
 class _MultipartUpload:
-    """The S3 side of one ``put``: at most one request in flight, abortable at any point.
+    """The S3 side of one ``put``: at most two part uploads in flight, abortable at any point.
 
     Each request runs as a task awaited through ``shield``, so a cancelled put can still wait for
-    it (in ``abort``) before aborting: an abort racing a part upload could leave that part behind.
+    the requests under way (in ``abort``) before aborting: an abort racing a part upload could leave
+    that part behind.
     """
 
     def __init__(self, store: S3Store, key: str):
@@ -298,8 +302,9 @@ class _MultipartUpload:
         self.parts: list[Part] = []
         self.sent = 0  # parts handed to upload tasks
         self.completed = False
-        self.step: asyncio.Future[Any] | None = None
-        self.spare: mmap.mmap | None = None  # the buffer of the part in flight, free once it is sent
+        self.step: asyncio.Future[Any] | None = None  # creation, single PUT or completion
+        #: part uploads under way, oldest first, each with the buffer it sends from
+        self.inflight: list[tuple[asyncio.Future[None], mmap.mmap]] = []
 
     @property
     def started(self) -> bool:
@@ -314,19 +319,28 @@ class _MultipartUpload:
         return await asyncio.shield(self.step)
 
     async def send(self, part: mmap.mmap, length: int) -> mmap.mmap:
-        """Start uploading the first ``length`` bytes of ``part`` as the next part; return, while it
-        uploads, the buffer to fill next: the previous part's, which has been sent by then."""
-        if self.step is not None:
-            await asyncio.shield(self.step)  # the previous part: surfaces its error, bounds memory
+        """Start uploading the first ``length`` bytes of ``part`` as the next part; return the buffer
+        to fill next: a new one beside the first part, later the oldest upload's once it is through
+        (which also surfaces its error and bounds memory at two buffers)."""
         if self.upload_id is None:
             await self._run(self._create())
         self.sent += 1
         if self.sent > MAX_PARTS:
             raise StorageError(f"object {self.key!r} needs more than {MAX_PARTS} parts")
-        self.step = asyncio.ensure_future(self._upload_part(memoryview(part)[:length], self.sent))
-        spare, self.spare = self.spare, part
+        upload = asyncio.ensure_future(self._upload_part(memoryview(part)[:length], self.sent))
+        self.inflight.append((upload, part))
         size = self.next_part_size
-        return spare if spare is not None and len(spare) == size else _part_buffer(size)
+        if len(self.inflight) < 2:
+            return _part_buffer(size)
+        oldest, spare = self.inflight[0]
+        await asyncio.shield(oldest)
+        self.inflight.pop(0)
+        return spare if len(spare) == size else _part_buffer(size)
+
+    async def _wait_inflight(self) -> None:
+        while self.inflight:
+            await asyncio.shield(self.inflight[0][0])
+            self.inflight.pop(0)
 
     async def _create(self) -> None:
         store = self.store
@@ -345,7 +359,7 @@ class _MultipartUpload:
         self.parts.append(Part(number, etag))
 
     async def complete(self) -> None:
-        await asyncio.shield(self.step)  # type: ignore[arg-type]
+        await self._wait_inflight()
         await self._run(self._complete())
 
     async def _complete(self) -> None:
@@ -372,6 +386,8 @@ class _MultipartUpload:
         sits under the caller's fresh key with no row pointing at it, for the consistency check.
         """
         await settle(self.step)
+        for upload, _ in self.inflight:
+            await settle(upload)
         if self.upload_id is None or self.completed:
             return
         store = self.store

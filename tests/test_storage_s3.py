@@ -4,9 +4,12 @@ the part-size schedule. Runs against the session's SeaweedFS (tests/support/seaw
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import subprocess
 import sys
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -64,6 +67,66 @@ async def test_cleanup_temp_aborts_stale_multipart_uploads(seaweedfs):
         assert await store.cleanup_temp(older_than=timedelta(0)) == 1
         assert await asyncio.to_thread(store.incomplete_uploads) == []
         assert not await store.exists(key)
+
+
+class SlowParts:
+    """Wraps the SDK's part upload of one store (the S3 server's side stays real): each part takes
+    ``delay`` seconds longer; records how many run at once and which buffers they send from, and
+    fails part ``fail`` if given."""
+
+    def __init__(self, store: S3Store, delay: float, fail: int | None = None):
+        self.upload_part = store.client._upload_part
+        self.delay, self.fail = delay, fail
+        self.running = self.most = 0
+        self.buffers: set[int] = set()
+        self.lock = threading.Lock()
+        store.client._upload_part = self  # type: ignore[method-assign]
+
+    def __call__(self, bucket, key, data, headers, upload_id, number):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            self.buffers.add(id(data.obj))
+        try:
+            time.sleep(self.delay)
+            if number == self.fail:
+                raise OSError("connection reset while sending the part")
+            return self.upload_part(bucket, key, data, headers, upload_id, number)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+async def test_two_parts_upload_at_once_from_two_buffers(seaweedfs):
+    """The S3 server works on two parts at the same time (a slow part upload does not hold up the
+    next one), and a put still keeps only two part buffers, whatever the number of parts."""
+    data = os.urandom(5 * MIN_PART_SIZE + 3)
+    async with make_store(seaweedfs, "s3-two-in-flight", secure=False) as store:
+        await store.ensure_bucket()
+        slow = SlowParts(store, delay=0.3)
+        stored = await store.put("k", chunks(data, 64 * 1024))
+        assert stored.sha256 == hashlib.sha256(data).hexdigest()
+        assert await (await store.open("k")).read_all() == data
+        assert slow.most == 2
+        assert len(slow.buffers) == 2
+
+
+@pytest.mark.parametrize("fail", [1, 2, 5])
+async def test_a_failed_part_aborts_the_upload_with_the_other_part_in_flight(seaweedfs, fail):
+    data = os.urandom(5 * MIN_PART_SIZE)
+    async with make_store(seaweedfs, f"s3-failed-part-{fail}", secure=False) as store:
+        await store.ensure_bucket()
+        SlowParts(store, delay=0.2, fail=fail)
+        with pytest.raises(StorageError, match="connection reset"):
+            await store.put("k", chunks(data, 64 * 1024))
+        await store.close()  # waits for the abort
+        assert await asyncio.to_thread(store.incomplete_uploads) == []
+        assert not await store.exists("k")
+
+
+async def chunks(data: bytes, size: int):
+    for offset in range(0, len(data), size):
+        yield data[offset:offset + size]
 
 
 async def test_wrong_credentials_are_a_storage_error_not_a_missing_object(seaweedfs):
