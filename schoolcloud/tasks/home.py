@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from schoolcloud.accounts.models import Role, User
 from schoolcloud.courses.models import Lesson
-from schoolcloud.courses.services_lessons import published_q
-from schoolcloud.tasks import access
+from schoolcloud.tasks import access, pupil_rows
 from schoolcloud.tasks.access import now
-from schoolcloud.tasks.models import Submission, Task, TaskMember
-from schoolcloud.tasks.notifications import _own_submissions
+from schoolcloud.tasks.models import Submission, Task
 from schoolcloud.tasks.validation import SCHOOL_TZ
 
 FEEDBACK_DAYS = 14
@@ -26,17 +24,11 @@ LIMIT = 20
 _FAR = datetime.max.replace(tzinfo=None)
 
 
-def _still_open(at: datetime) -> Q:
-    return Q(Q(due_at=None) | Q(due_at__gte=at) | Q(late_allowed=True), closed_at=None)
-
-
 async def open_tasks(user: User) -> list[Task]:
     """A pupil's tasks still to do, the nearest due date first (no due date last)."""
     if user.role != Role.PUPIL or user.school_id is None:
         return []
-    at = now()
-    tasks = await Task.filter(access.visible_to_pupil(user, at), _still_open(at)) \
-        .exclude(id__in=_own_submissions(user)).select_related("course").limit(5 * LIMIT)
+    tasks = await pupil_rows.open_tasks(user, now(), 5 * LIMIT)
     tasks.sort(key=lambda t: (t.due_at is None, t.due_at.replace(tzinfo=None) if t.due_at else _FAR, t.id))
     return tasks[:LIMIT]
 
@@ -45,11 +37,7 @@ async def new_feedback(user: User) -> list[Submission]:
     """A pupil's (or their groups') submissions whose feedback came in the last two weeks."""
     if user.role != Role.PUPIL or user.school_id is None:
         return []
-    groups = Subquery(TaskMember.filter(pupil_id=user.id, group_id__not_isnull=True).values("group_id"))
-    return await Submission.filter(Q(pupil_id=user.id) | Q(group_id__in=groups),
-                                   feedback_released_at__gte=now() - timedelta(days=FEEDBACK_DAYS),
-                                   task__school_id=user.school_id) \
-        .select_related("task__course").order_by("-feedback_released_at").limit(LIMIT)
+    return await pupil_rows.new_feedback(user, now() - timedelta(days=FEEDBACK_DAYS), LIMIT)
 
 
 async def tasks_with_new_work(user: User) -> list[dict]:
@@ -77,9 +65,7 @@ async def todays_lessons(user: User) -> list[Lesson]:
     if user.role != Role.PUPIL or user.school_id is None:
         return []
     today, monday = _today()
-    return await Lesson.filter(published_q(), Q(Q(date=today, by_week=False) | Q(date=monday, by_week=True)),
-                               course_id__in=access.pupil_courses(user)) \
-        .select_related("course").order_by("course__name", "position", "id").limit(LIMIT)
+    return await pupil_rows.todays_lessons(user, now(), today, monday, LIMIT)
 
 
 async def upcoming_lessons(user: User) -> list[Lesson]:
