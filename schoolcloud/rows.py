@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import functools
 import re
+from datetime import datetime
 from typing import Any
 
 from tortoise import connections
+from tortoise.fields import DatetimeField
 from tortoise.models import Model
 
 
@@ -37,12 +39,33 @@ def _split(row: dict[str, Any], alias: str) -> dict[str, Any]:
     return {key[len(prefix):]: value for key, value in row.items() if key.startswith(prefix)}
 
 
+@functools.cache
+def _datetime_columns(model: type[Model]) -> tuple[str, ...]:
+    meta = model._meta
+    return tuple(meta.fields_db_projection[name] for name, field in meta.fields_map.items()
+                 if isinstance(field, DatetimeField) and name in meta.fields_db_projection)
+
+
+def parse_datetimes(model: type[Model], values: dict[str, Any]) -> None:
+    """SQLite hands datetimes over as ISO 8601 text; Tortoise parses each with the iso8601 package (about
+    20 us, some fifteen of them per request), ``datetime.fromisoformat`` takes 0.2 us. Parsed here, the
+    ORM only checks the time zone of the datetime it gets. Text it cannot parse stays for the ORM."""
+    for column in _datetime_columns(model):
+        value = values.get(column)
+        if type(value) is str:
+            try:
+                values[column] = datetime.fromisoformat(value)
+            except ValueError:
+                pass
+
+
 def hydrate(model: type[Model], row: dict[str, Any], alias: str) -> Model | None:
     """The model instance for the columns selected with `columns(model, alias)`; None for a LEFT JOIN
     that found nothing."""
     values = _split(row, alias)
     if values.get(model._meta.db_pk_column) is None:
         return None
+    parse_datetimes(model, values)
     return model._init_from_db(**values)
 
 

@@ -170,12 +170,27 @@ class S3Store(ObjectStore):
         check_key(key)
         digest = Digest(key, max_bytes)
         upload = _MultipartUpload(self, key)
-        part, filled = _part_buffer(upload.next_part_size), 0
+        # The first chunks wait as they are until they make more than a part: an object up to a part's
+        # size (most files) goes up from them in one PUT, without a part buffer (mapping and unmapping
+        # one costs more than the rest of storing a small file; see _part_buffer).
+        first: list[bytes] = []
+        part: mmap.mmap | None = None
+        filled = 0
         try:
             async for chunk in chunks:
                 if not chunk:
                     continue
                 digest.feed(chunk)
+                if part is None:
+                    if filled + len(chunk) <= upload.next_part_size:
+                        first.append(chunk if type(chunk) is bytes else bytes(chunk))
+                        filled += len(chunk)
+                        continue
+                    part, at = _part_buffer(upload.next_part_size), 0
+                    for waiting in first:
+                        part[at:at + len(waiting)] = waiting
+                        at += len(waiting)
+                    first.clear()
                 view = memoryview(chunk)
                 while view:
                     # A full part is only sent once more data shows up: if the stream ends
@@ -187,11 +202,13 @@ class S3Store(ObjectStore):
                     part[filled:filled + take] = view[:take]
                     filled += take
                     view = view[take:]
-            if upload.started:
+            if part is None:
+                await upload.put_single(first[0] if len(first) == 1 else b"".join(first))
+            elif upload.started:
                 await upload.send(part, filled)
                 await upload.complete()
             else:
-                await upload.put_single(part, filled)
+                await upload.put_single(memoryview(part)[:filled])
         except BaseException:
             await self._background.run(upload.abort())
             raise
@@ -206,8 +223,32 @@ class S3Store(ObjectStore):
             response = await self._call(self.client.get_object, self.bucket, key, key=key)
             length = _content_length(response)
             return _S3Stream(response, key, 0, length, length, self._background, self._read_chunk)
-        # A range: stat first, so that ranges are checked and clamped the same way as on disk
-        # (S3 answers 416 for some of them, and length 0 means "to the end" in the SDK).
+        if start < 0 or (end is not None and end <= start):
+            return await self._open_checked(key, start, end)
+        # A range in one GET, no stat first (a download names its file's size as the end): the answer's
+        # Content-Range tells the object's size, and the range is then checked and clamped as on disk.
+        try:
+            response = await self._call(
+                self.client.get_object, self.bucket, key, start, 0 if end is None else end - start, key=key
+            )
+        except StorageError as exc:
+            if getattr(exc.__cause__, "code", None) != "InvalidRange":
+                raise
+            # S3 refuses a range starting at or past the end (also any range of an empty object)
+            return await self._open_checked(key, start, end)
+        size = _range_total(response)
+        if size is None:  # a server that ignored the range
+            _release(response, complete=False)
+            return await self._open_checked(key, start, end)
+        start, end = resolve_range(start, end, size)
+        if _content_length(response) != end - start:
+            _release(response, complete=False)
+            raise StorageError(f"S3 returned a range of the wrong length for {key!r}")
+        return _S3Stream(response, key, start, end, size, self._background, self._read_chunk)
+
+    async def _open_checked(self, key: str, start: int, end: int | None) -> ObjectStream:
+        """A range after a stat, so that it is checked and clamped the same way as on disk (S3 answers
+        416 for some ranges, and length 0 means "to the end" in the SDK)."""
         size = (await self.stat(key)).size
         start, end = resolve_range(start, end, size)
         if start == end:
@@ -373,10 +414,9 @@ class _MultipartUpload:
         )
         self.completed = True
 
-    async def put_single(self, part: mmap.mmap, length: int) -> None:
+    async def put_single(self, data: bytes | memoryview) -> None:
         store = self.store
         headers = {"Content-Type": "application/octet-stream"}
-        data = memoryview(part)[:length]
         await self._run(store._call(store.client._put_object, store.bucket, self.key, data, headers))
 
     async def abort(self) -> None:
@@ -422,6 +462,14 @@ def _content_length(response: Any) -> int:
         _release(response, complete=False)
         raise StorageError("S3 response without Content-Length")
     return int(value)
+
+
+def _range_total(response: Any) -> int | None:
+    """The object's size from a ranged answer's ``Content-Range: bytes a-b/size``."""
+    if response.status != 206:
+        return None
+    _, _, total = (response.headers.get("content-range") or "").rpartition("/")
+    return int(total) if total.isdigit() else None
 
 
 def _release(response: Any, complete: bool) -> None:

@@ -182,3 +182,66 @@ def test_part_sizes():
     assert total > 4.5 * 1024**4
     with pytest.raises(ValueError):
         S3Store("127.0.0.1:1", "a", "b", "bucket", part_size=MIN_PART_SIZE - 1)
+
+
+class CountedRequests:
+    """The store's HTTP requests to S3, by method, counted at its urllib3 pool (the SDK's transport)."""
+
+    def __init__(self, store: S3Store):
+        self.methods: list[str] = []
+        pool, urlopen = store._http, store._http.urlopen
+
+        def counting(method, url, *args, **kwargs):
+            self.methods.append(method)
+            return urlopen(method, url, *args, **kwargs)
+
+        pool.urlopen = counting
+
+
+async def test_a_range_is_one_request(seaweedfs):
+    """A download names its file's size as the end of the range: one GET, no stat before it."""
+    async with make_store(seaweedfs, "s3-one-request", secure=False) as store:
+        await store.ensure_bucket()
+        data = os.urandom(20_000)
+        await store.put("k", one(data))
+        requests = CountedRequests(store)
+        for start, end, expected in ((0, len(data), data), (10, 500, data[10:500]),
+                                     (19_000, 30_000, data[19_000:])):
+            requests.methods.clear()
+            async with await store.open("k", start, end) as stream:
+                assert (stream.length, stream.object_size) == (len(expected), len(data))
+                assert await stream.read_all() == expected
+            assert requests.methods == ["GET"], (start, end)
+
+
+async def test_a_small_object_is_one_put_without_a_part_buffer(seaweedfs, monkeypatch):
+    """An object up to one part goes up from the chunks as they came: one PUT and no part buffer (an
+    anonymous map of 5 MiB, mapped and unmapped per upload, cost more than the rest of a small put)."""
+    import mmap
+
+    maps = []
+
+    class CountedMap(mmap.mmap):
+        def __new__(cls, *args, **kwargs):
+            maps.append(args)
+            return super().__new__(cls, *args, **kwargs)
+
+    monkeypatch.setattr(mmap, "mmap", CountedMap)
+    async with make_store(seaweedfs, "s3-small-put", secure=False) as store:
+        await store.ensure_bucket()
+        requests = CountedRequests(store)
+
+        async def pieces(*parts: bytes):
+            for part in parts:
+                yield part
+
+        for parts in ((b"x" * 16384,), (b"a" * 1000, bytearray(b"b" * 3000), b"c"), ()):
+            requests.methods.clear()
+            stored = await store.put("k", pieces(*parts))
+            assert stored.size == sum(map(len, parts))
+            assert await (await store.open("k")).read_all() == b"".join(parts)
+            assert requests.methods[0] == "PUT" and len(requests.methods) == 2  # the PUT, the GET
+        assert maps == []
+        # past one part, the part buffers are used as before
+        await store.put("big", pieces(os.urandom(DEFAULT_PART_SIZE), b"!"))
+        assert len(maps) == 2
