@@ -26,7 +26,7 @@ import os
 import sys
 import types
 from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, NamedTuple
 from urllib.parse import urlsplit
 
 import certifi
@@ -220,31 +220,29 @@ class S3Store(ObjectStore):
         check_key(key)
         if start == 0 and end is None:
             # The whole object: one GET, whose Content-Length tells the size.
-            response = await self._call(self.client.get_object, self.bucket, key, key=key)
-            length = _content_length(response)
-            return _S3Stream(response, key, 0, length, length, self._background, self._read_chunk)
+            answer = await self._call(self._get, key, 0, 0, key=key)
+            length = _content_length(answer)
+            return _S3Stream(answer, key, 0, length, length, self._background, self._read_chunk)
         if start < 0 or (end is not None and end <= start):
             return await self._open_checked(key, start, end)
         # A range in one GET, no stat first (a download names its file's size as the end): the answer's
         # Content-Range tells the object's size, and the range is then checked and clamped as on disk.
         try:
-            response = await self._call(
-                self.client.get_object, self.bucket, key, start, 0 if end is None else end - start, key=key
-            )
+            answer = await self._call(self._get, key, start, 0 if end is None else end - start, key=key)
         except StorageError as exc:
             if getattr(exc.__cause__, "code", None) != "InvalidRange":
                 raise
             # S3 refuses a range starting at or past the end (also any range of an empty object)
             return await self._open_checked(key, start, end)
-        size = _range_total(response)
+        size = _range_total(answer.response)
         if size is None:  # a server that ignored the range
-            _release(response, complete=False)
+            answer.release(complete=False)
             return await self._open_checked(key, start, end)
         start, end = resolve_range(start, end, size)
-        if _content_length(response) != end - start:
-            _release(response, complete=False)
+        if _content_length(answer) != end - start:
+            answer.release(complete=False)
             raise StorageError(f"S3 returned a range of the wrong length for {key!r}")
-        return _S3Stream(response, key, start, end, size, self._background, self._read_chunk)
+        return _S3Stream(answer, key, start, end, size, self._background, self._read_chunk)
 
     async def _open_checked(self, key: str, start: int, end: int | None) -> ObjectStream:
         """A range after a stat, so that it is checked and clamped the same way as on disk (S3 answers
@@ -252,14 +250,27 @@ class S3Store(ObjectStore):
         size = (await self.stat(key)).size
         start, end = resolve_range(start, end, size)
         if start == end:
-            return _S3Stream(None, key, start, end, size, self._background, self._read_chunk)
-        response = await self._call(
-            self.client.get_object, self.bucket, key, start, end - start, key=key
-        )
-        if _content_length(response) != end - start:
-            _release(response, complete=False)
+            return _S3Stream(_Answer(None, b""), key, start, end, size, self._background, self._read_chunk)
+        answer = await self._call(self._get, key, start, end - start, key=key)
+        if _content_length(answer) != end - start:
+            answer.release(complete=False)
             raise StorageError(f"S3 returned a range of the wrong length for {key!r}")
-        return _S3Stream(response, key, start, end, size, self._background, self._read_chunk)
+        return _S3Stream(answer, key, start, end, size, self._background, self._read_chunk)
+
+    def _get(self, key: str, offset: int, length: int) -> _Answer:
+        """A GET (blocking, in a worker thread). A body of up to one read chunk (most files) is read in
+        the same thread hop and the connection handed back, so that serving it needs no further hops."""
+        response = self.client.get_object(self.bucket, key, offset, length)
+        value = response.headers.get("content-length")
+        if value is None or not value.isdigit() or int(value) > self._read_chunk:
+            return _Answer(response, None)
+        try:
+            body = response.read(int(value))
+        except BaseException:
+            _release(response, complete=False)
+            raise
+        _release(response, complete=len(body) == int(value))
+        return _Answer(response, body)
 
     async def stat(self, key: str) -> ObjectInfo:
         check_key(key)
@@ -439,12 +450,30 @@ class _MultipartUpload:
             log.warning("aborting the multipart upload of %r failed", self.key, exc_info=True)
 
 
+class _Answer(NamedTuple):
+    """A GET's response; with its whole body when that was small enough to be read at once."""
+
+    response: Any
+    body: bytes | None
+
+    def release(self, complete: bool) -> None:
+        if self.body is None:  # else handed back already
+            _release(self.response, complete)
+
+
 class _S3Stream(ObjectStream):
-    def __init__(self, response: Any, *args: Any):
+    def __init__(self, answer: _Answer, *args: Any):
         super().__init__(*args)
-        self._response = response
+        self._response = answer.response
+        self._body = answer.body
+        self._offset = 0
+        self._answer = answer
 
     async def _read(self, size: int) -> bytes:
+        if self._body is not None:
+            piece = self._body[self._offset:self._offset + size]
+            self._offset += len(piece)
+            return piece
         try:
             # urllib3 2.x returns exactly `size` bytes unless the body ends first.
             return await asyncio.to_thread(self._response.read, size)
@@ -452,14 +481,15 @@ class _S3Stream(ObjectStream):
             raise StorageError(f"reading {self.key!r} from S3 failed: {exc}") from exc
 
     async def _close(self) -> None:
+        self._body = None
         if self._response is not None:
-            _release(self._response, complete=self._remaining == 0)
+            self._answer.release(complete=self._remaining == 0)
 
 
-def _content_length(response: Any) -> int:
-    value = response.headers.get("content-length")
+def _content_length(answer: _Answer) -> int:
+    value = answer.response.headers.get("content-length")
     if value is None:
-        _release(response, complete=False)
+        answer.release(complete=False)
         raise StorageError("S3 response without Content-Length")
     return int(value)
 

@@ -441,3 +441,23 @@ async def test_two_moves_between_two_spaces_in_opposite_directions_at_once(app):
         assert [i["name"] for i in (await listing(http, team["root_id"]))["items"]] == ["Hin.txt"]
     personal = await Space.get(owner_id=teacher.id)
     assert personal.used_bytes == 4 and (await Space.get(id=team["space_id"])).used_bytes == 3
+
+
+async def test_a_small_file_whose_object_reads_short_gets_an_error_not_a_cut_off_body(app, store):
+    """A file of one read chunk is read before the answer starts (one body, no streaming): an object
+    shorter than its row (damaged on disk) gets 500 content_damaged, not a 200 cut off midway."""
+    user = await person(Role.TEACHER)
+    data = os.urandom(5000)
+    async with api_client(app.base_url, user) as http:
+        root = await personal_root(http)
+        node = (await upload(http, root, "kurz.bin", data)).json()
+        version = await FileVersion.get(node_id=node["id"])
+        path = store.root / version.object_key
+        path.write_bytes(data[:3000])
+        try:
+            response = await http.get(f"/api/v1/files/content/{node['id']}")
+            assert response.status_code == 500, response.status_code
+            assert response.json()["error"]["code"] == "content_damaged"
+        finally:
+            path.write_bytes(data)
+        assert (await http.get(f"/api/v1/files/content/{node['id']}")).content == data

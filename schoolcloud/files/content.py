@@ -244,14 +244,30 @@ async def replace_content(ctx: FilesContext, user: User, node_id, chunks: AsyncI
 
 # -- reading -----------------------------------------------------------------------------------------
 
+async def _current_version(node_id: int) -> FileVersion | None:
+    """The node's newest version with its node and space: one query per download, written by hand for
+    speed (see schoolcloud.rows; through the ORM's select_related it was a quarter of a small download's
+    CPU)."""
+    found = await rows.fetch_one(
+        f"SELECT {rows.columns(FileVersion, 'v')}, {rows.columns(Node, 'n')}, {rows.columns(Space, 's')} "
+        f"FROM {FileVersion._meta.db_table} v JOIN {Node._meta.db_table} n ON n.id = v.node_id "
+        f"JOIN {Space._meta.db_table} s ON s.id = n.space_id WHERE v.node_id = ? ORDER BY v.id DESC LIMIT 1",
+        node_id)
+    if found is None:
+        return None
+    version, node = rows.hydrate(FileVersion, found, "v"), rows.hydrate(Node, found, "n")
+    rows.attach(node, "space", rows.hydrate(Space, found, "s"))
+    rows.attach(version, "node", node)
+    return version
+
+
 async def version_for_download(user: User, node_id, version_id=None) -> tuple[Node, FileVersion]:
     if version_id in (None, "") and isinstance(node_id, (int, str)) \
             and str(node_id).isascii() and str(node_id).isdigit():
         # The common case in one query: the current version with its node and space. Without a row
         # (no such node, a folder, no version) the checks below answer as usual.
         require_files_user(user)
-        version = await FileVersion.filter(node_id=int(node_id)).order_by("-id") \
-            .select_related("node__space").first()
+        version = await _current_version(int(node_id))
         if version is not None:
             node = version.node
             if node.is_trashed:
