@@ -80,6 +80,27 @@ DEFAULT_PART_SIZE = MIN_PART_SIZE
 MAX_PARTS = 10_000  # S3's limit per multipart upload
 _NOT_FOUND = {"NoSuchKey", "NotFound"}
 _LIST_BATCH = 1000  # objects fetched per worker-thread hop while listing
+_PAYLOAD_SHA256 = "x-amz-content-sha256"
+
+
+class _Client(Minio):
+    """The SDK's client, taking a request's payload hash from the caller when it has one.
+
+    The SDK hashes every body it sends: SHA-256 for the signature over http, MD5 (Content-MD5) over
+    https. A single PUT sends an object whose SHA-256 ``put`` has just computed anyway; given as the
+    signed ``x-amz-content-sha256`` (which S3 and MinIO check the body against, over https too), the
+    body is not hashed a second time.
+    """
+
+    def _build_headers(self, host: str, headers: Any = None, body: Any = None, creds: Any = None) -> Any:
+        given = headers.get(_PAYLOAD_SHA256) if headers else None
+        if given is None or creds is None:
+            return super()._build_headers(host, headers, body, creds)
+        built, date = super()._build_headers(host, headers, None, creds)  # no body: nothing hashed
+        if body:
+            built["Content-Length"] = str(len(body))
+        built[_PAYLOAD_SHA256] = given
+        return built, date
 
 
 def part_size_for(number: int, base: int) -> int:
@@ -130,7 +151,7 @@ class S3Store(ObjectStore):
             ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
             retries=urllib3.Retry(total=5, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
         )
-        self.client = Minio(
+        self.client = _Client(
             endpoint,
             access_key=access_key,
             secret_key=secret_key,
@@ -203,12 +224,13 @@ class S3Store(ObjectStore):
                     filled += take
                     view = view[take:]
             if part is None:
-                await upload.put_single(first[0] if len(first) == 1 else b"".join(first))
+                data = first[0] if len(first) == 1 else b"".join(first)
+                await upload.put_single(data, digest.result().sha256)
             elif upload.started:
                 await upload.send(part, filled)
                 await upload.complete()
             else:
-                await upload.put_single(memoryview(part)[:filled])
+                await upload.put_single(memoryview(part)[:filled], digest.result().sha256)
         except BaseException:
             await self._background.run(upload.abort())
             raise
@@ -425,9 +447,10 @@ class _MultipartUpload:
         )
         self.completed = True
 
-    async def put_single(self, data: bytes | memoryview) -> None:
+    async def put_single(self, data: bytes | memoryview, sha256: str) -> None:
+        """The whole object in one PUT; ``sha256`` (of ``data``, hashed while it came) signs it."""
         store = self.store
-        headers = {"Content-Type": "application/octet-stream"}
+        headers = {"Content-Type": "application/octet-stream", _PAYLOAD_SHA256: sha256}
         await self._run(store._call(store.client._put_object, store.bucket, self.key, data, headers))
 
     async def abort(self) -> None:

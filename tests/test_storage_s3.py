@@ -245,3 +245,24 @@ async def test_a_small_object_is_one_put_without_a_part_buffer(seaweedfs, monkey
         # past one part, the part buffers are used as before
         await store.put("big", pieces(os.urandom(DEFAULT_PART_SIZE), b"!"))
         assert len(maps) == 2
+
+
+async def test_a_single_put_is_signed_with_the_hash_put_computed(seaweedfs, monkeypatch):
+    """The SDK hashes every body it sends (SHA-256 over http, MD5 over https); a single PUT gives it the
+    SHA-256 that ``put`` computed while the bytes came, so the body is hashed once (the signature covers
+    that hash; AWS and MinIO check the body against it, SeaweedFS does not)."""
+    import hashlib
+
+    import minio.api
+
+    hashed = []
+    for name in ("sha256_hash", "md5sum_hash"):
+        original = getattr(minio.api, name)
+        monkeypatch.setattr(minio.api, name, lambda data, original=original: hashed.append(data) or original(data))
+    async with make_store(seaweedfs, "s3-hash-once", secure=False) as store:
+        await store.ensure_bucket()
+        data = os.urandom(16384)
+        stored = await store.put("k", one(data))
+        assert stored.sha256 == hashlib.sha256(data).hexdigest()
+        assert [piece for piece in hashed if piece] == []
+        assert await (await store.open("k")).read_all() == data
