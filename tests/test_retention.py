@@ -46,6 +46,12 @@ async def _leave(user: User, days_ago: int) -> None:
     await User.filter(id=user.id).update(left_at=ago(days_ago), active=False)
 
 
+async def agree(school) -> None:
+    """The school's administrators saved the default rules (a rule nobody agreed to deletes nothing)."""
+    await RetentionPolicy.create(school=school, **retention_rules.defaults(),
+                                 confirmed=[rule.name for rule in retention_rules.RULES])
+
+
 def _listed(output: str) -> list[str]:
     """The entry lines of a CLI report (without the heading, which says dry run or deleted)."""
     return [line for line in output.splitlines() if line.startswith("  ")]
@@ -54,6 +60,8 @@ def _listed(output: str) -> list[str]:
 @pytest.mark.postgres
 async def test_leavers_and_trash_dry_run_then_run(app):
     school, other = await make_school(), await make_school()
+    await agree(school)
+    await agree(other)
     await make_member(school, Role.SCHOOL_ADMIN)
     old, recent, staying = [await make_member(school, Role.PUPIL) for _ in range(3)]
     elsewhere = await make_member(other, Role.PUPIL)
@@ -99,6 +107,7 @@ async def test_leavers_and_trash_dry_run_then_run(app):
 @pytest.mark.postgres
 async def test_old_audit_events_lose_their_content_and_the_chain_still_verifies(app):
     school, other = await make_school(), await make_school()
+    await agree(school)
     admin = await make_member(school, Role.SCHOOL_ADMIN)
     ours = [await audit.record("user.updated", actor=admin, school_id=school.id, target_type="user",
                                target_id=str(uuid.uuid4()), details={"fields": ["email"]}, ip="10.1.2.3")
@@ -208,6 +217,7 @@ async def test_a_schools_trash_rule_overrides_trash_days(app):
 @pytest.mark.postgres
 async def test_the_running_app_applies_retention_daily(app):
     school = await make_school()
+    await agree(school)
     old, staying = await make_member(school, Role.PUPIL), await make_member(school, Role.PUPIL)
     await _leave(old, 91)
     before = await until(lambda: PeriodicRun.get_or_none(name="privacy.retention"), 60, "the schedule")

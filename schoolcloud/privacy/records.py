@@ -25,10 +25,12 @@ from schoolcloud.jobs import prune, registry
 from schoolcloud.planning.models import CarrierSchool, PlanDocument
 from schoolcloud.privacy import purposes
 from schoolcloud.privacy.models import AuditEvent, Consent
-from schoolcloud.privacy.services_retention import rules_of
+from schoolcloud.privacy.retention_rules import BY_NAME
+from schoolcloud.privacy.services_retention import pending_of, rules_of
 from schoolcloud.tasks.models import Submission, Task
 from schoolcloud.teams.models import Team
 from schoolcloud.web.errors import NotFound
+from schoolcloud.web.i18n import in_locale
 from schoolcloud.web.security import content_security_policy
 
 
@@ -431,6 +433,7 @@ async def _measures(school: School, settings: Settings) -> Part:
 
     retention = Part("retention", L("Löschfristen", "Retention"))
     rules = await rules_of(school.id)  # the school's own rules (privacy/RETENTION.md), applied daily
+    pending = await pending_of(school.id)
     trash_days = rules["trash_days"] or settings.trash_days
     retention.row(L("Papierkorb", "Trash"), L(f"{trash_days} Tage", f"{trash_days} days"))
     retention.row(L("Konten von Schülerinnen und Schülern, die die Schule verlassen haben", "Accounts of pupils who left"),
@@ -441,6 +444,11 @@ async def _measures(school: School, settings: Settings) -> Part:
                   L(f"{rules['links_days']} Tage nach Ablauf", f"{rules['links_days']} days after expiry"))
     retention.row(L("Gelesene Benachrichtigungen", "Read notifications"),
                   L(f"{rules['notifications_days']} Tage nach dem Lesen", f"{rules['notifications_days']} days after reading"))
+    if pending:  # the record says what is applied, not what the defaults would do
+        names = [BY_NAME[name].label for name in pending]
+        retention.row(L("Noch nicht angewandt (von der Schule nicht bestätigt)", "Not applied yet (not confirmed by "
+                        "the school)"), L("; ".join(in_locale("de", n) for n in names),
+                                          "; ".join(in_locale("en", n) for n in names)))
     records_days = rules["task_records_days"]
     retention.row(L("Aufgabenunterlagen und Rückmeldedateien gelöschter Lehrkräfte", "Task records of deleted teachers"),
                   L("solange die Aufgabe besteht", "as long as their task exists") if records_days is None else

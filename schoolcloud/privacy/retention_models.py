@@ -19,6 +19,9 @@ class RetentionPolicy(Model):
     notifications_days = fields.IntField()
     # None: task records of erased teachers are kept as long as their task (tasks/records.py).
     task_records_days = fields.IntField(null=True)
+    # Names of the rules an administrator saved (saw on the form and agreed to): a rule whose default
+    # deletes is applied only once confirmed (privacy/RETENTION.md "New rules"). NULL: none.
+    confirmed = fields.JSONField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
     updated_by = fields.CharField(max_length=64, default="", description="pseudonym (public id)")
 

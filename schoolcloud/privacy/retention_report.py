@@ -7,6 +7,8 @@ def report_lines(plan, done: dict | None) -> list[str]:
     data = plan.as_dict()
     head = "dry run, nothing deleted" if done is None else "deleted"
     lines = [f"school {plan.school_id}: {head}: " + ", ".join(f"{k} {v}" for k, v in (done or plan.counts()).items())]
+    if plan.pending:
+        lines.append("  not applied until an administrator saves the rules: " + ", ".join(plan.pending))
     for error in plan.refusals:
         lines.append(f"  refused {error.code}: {error.text('en')}")
     lines += [f"  leaver {u['user']} left {u['left_at']}" for u in data["leavers"]]

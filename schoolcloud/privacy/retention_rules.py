@@ -43,6 +43,18 @@ RULES: tuple[Rule, ...] = (
             "exists."), None, 30, 3650, optional=True),
 )
 BY_NAME = {rule.name: rule for rule in RULES}
+# What each rule deletes, by the key of the run's counts.
+COUNTED_BY = {"leavers": "leavers_days", "trash": "trash_days", "links": "links_days",
+              "notifications": "notifications_days", "task_records": "task_records_days",
+              "audit_events": "audit_days"}
+
+
+def pending(values: dict[str, int | None], confirmed) -> list[str]:
+    """The rules that would delete by a value no administrator of the school agreed to: set to a number
+    (an empty rule keeps, or follows the installation's own trash setting) and never saved by them. A
+    school that never saved its rules, and a rule added by an upgrade, are in this state."""
+    agreed = set(confirmed or ())
+    return [rule.name for rule in RULES if values.get(rule.name) is not None and rule.name not in agreed]
 
 
 def defaults() -> dict[str, int | None]:

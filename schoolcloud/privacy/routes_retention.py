@@ -24,10 +24,12 @@ SHOWN = 200  # entries per list on the page; the counts are complete
 async def _page(request: Request, user, values: dict, errors: dict | None = None, status: int = 200):
     ctx = files_context(request)
     plan = await retention.plan_for_admin(ctx, user)
+    labels = {r.name: _(r.label) for r in retention_rules.RULES}
     return render(request, "privacy/retention.html", status_code=status, page_title=_("Retention"),
-                  rules=retention_rules.RULES, labels={r.name: _(r.label) for r in retention_rules.RULES}, values=values, errors=errors or {}, plan=plan, shown=SHOWN,
+                  rules=retention_rules.RULES, labels=labels, values=values, errors=errors or {}, plan=plan, shown=SHOWN,
                   instance_trash_days=ctx.limits.trash_days, notice=take_notice(request),
-                  refusals=[e.text(current_locale.get()) for e in plan.refusals])
+                  refusals=[e.text(current_locale.get()) for e in plan.refusals],
+                  pending=[labels[name] for name in plan.pending])
 
 
 @page

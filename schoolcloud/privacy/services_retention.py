@@ -6,11 +6,16 @@ A run for one school, in this order: pupils who left (through the one erasure, a
 notifications, task records of erased teachers (only when the school set that rule; tasks/records.py),
 and last the content of old audit events (privacy/audit.py ``prune``: the chain stays
 verifiable). Each run is an audit event (``retention.applied``) with its counts.
+
+A rule whose value deletes is applied only once an administrator of the school saved the rules with it
+(``retention_rules.pending``): the defaults of a school that never saved its rules, and a rule an upgrade
+adds, are a dry run until then, and the run tells the school's administrators (a notification).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import hashlib
 from datetime import datetime, timedelta, timezone
 
 from tortoise.expressions import Subquery
@@ -26,7 +31,7 @@ from schoolcloud.privacy import audit, retention_rules
 from schoolcloud.privacy.models import AccountRestriction
 from schoolcloud.privacy.retention_models import RetentionPolicy
 from schoolcloud.tasks import records as task_records
-from schoolcloud.tasks.models import Notification
+from schoolcloud.tasks.models import Notification, NotificationKind
 from schoolcloud.web.errors import AppError
 from schoolcloud.web.i18n import N_
 
@@ -40,10 +45,21 @@ def now() -> datetime:
 
 
 async def rules_of(school_id: int) -> dict[str, int | None]:
+    return (await _rules_and_pending(school_id))[0]
+
+
+async def pending_of(school_id: int) -> list[str]:
+    """Rules not applied yet because no administrator of the school agreed to their value."""
+    return (await _rules_and_pending(school_id))[1]
+
+
+async def _rules_and_pending(school_id: int) -> tuple[dict[str, int | None], list[str]]:
     row = await RetentionPolicy.get_or_none(school_id=school_id)
     if row is None:
-        return retention_rules.defaults()
-    return {rule.name: getattr(row, rule.name) for rule in retention_rules.RULES}
+        values = retention_rules.defaults()
+        return values, retention_rules.pending(values, None)
+    values = {rule.name: getattr(row, rule.name) for rule in retention_rules.RULES}
+    return values, retention_rules.pending(values, row.confirmed)
 
 
 async def _all_pupils_leaving(school_id: int, left_before: datetime | None) -> bool:
@@ -70,14 +86,16 @@ async def update_rules(actor: User, raw) -> dict[str, int | None]:
     values = retention_rules.parse(raw)
     if await _all_pupils_leaving(school_id, now() - timedelta(days=values["leavers_days"])):
         raise _everyone_left()
-    old = await rules_of(school_id)
+    old, pending = await _rules_and_pending(school_id)
     changed = {name: [old[name], value] for name, value in values.items() if old[name] != value}
-    if not changed and await RetentionPolicy.exists(school_id=school_id):
+    if not changed and not pending and await RetentionPolicy.exists(school_id=school_id):
         return values
+    # Saving the form agrees to every rule on it, the unchanged ones included.
+    confirmed = [rule.name for rule in retention_rules.RULES]
     row, _created = await RetentionPolicy.get_or_create(school_id=school_id, defaults=values)
-    await row.update_from_dict({**values, "updated_by": str(actor.public_id)}).save()
+    await row.update_from_dict({**values, "confirmed": confirmed, "updated_by": str(actor.public_id)}).save()
     await record("retention.rules_changed", actor, school_id=school_id, target_type="school", target_id=school_id,
-                 details={"changed": changed})
+                 details={"changed": changed, "confirmed": pending})
     return values
 
 
@@ -97,6 +115,7 @@ class Plan:
     # (top-level node, day kept) of erased teachers' task records; empty while the rule is empty (kept)
     task_records: list[tuple[Node, datetime]] = field(default_factory=list)
     task_records_held: int = 0  # due, but their task still accepts work
+    pending: list[str] = field(default_factory=list)  # rules shown but not applied (not agreed to yet)
     audit_events: int = 0
     refusals: list[AppError] = field(default_factory=list)
 
@@ -108,6 +127,13 @@ class Plan:
         return {"leavers": len(self.leavers), "trash": len(self.trash), "links": len(self.links),
                 "notifications": self.notifications, "task_records": len(self.task_records),
                 "audit_events": self.audit_events}
+
+    def applies(self, counted: str) -> bool:
+        """Whether the run deletes what the count ``counted`` lists (its rule is agreed to)."""
+        return retention_rules.COUNTED_BY[counted] not in self.pending
+
+    def applied_counts(self) -> dict[str, int]:
+        return {name: count if self.applies(name) else 0 for name, count in self.counts().items()}
 
     @property
     def keeps_task_records(self) -> bool:
@@ -126,7 +152,7 @@ class Plan:
                                  for n, kept_at in self.task_records],
                 "task_records_kept": "while_task_exists" if self.keeps_task_records else None,
                 "task_records_held": self.task_records_held,
-                "refused": [e.code for e in self.refusals]}
+                "refused": [e.code for e in self.refusals], "pending": self.pending}
 
 
 async def plan(files: FilesContext, school_id: int, at: datetime | None = None) -> Plan:
@@ -134,7 +160,8 @@ async def plan(files: FilesContext, school_id: int, at: datetime | None = None) 
     from schoolcloud.files.trash import trash_days_for
 
     at = at or now()
-    result = Plan(school_id, at, await rules_of(school_id), await trash_days_for(files, school_id))
+    rules, pending = await _rules_and_pending(school_id)
+    result = Plan(school_id, at, rules, await trash_days_for(files, school_id), pending=pending)
     due = User.filter(school_id=school_id, role=Role.PUPIL, left_at__lt=result.cutoff("leavers_days")) \
         .order_by("left_at", "id")
     if await _all_pupils_leaving(school_id, None):
@@ -167,7 +194,7 @@ async def apply(files: FilesContext, p: Plan, *, actor: User | None = None) -> d
 
     done = dict.fromkeys(p.counts(), 0)
     failed = 0
-    for user in p.leavers:
+    for user in p.leavers if p.applies("leavers") else ():
         current = await User.get_or_none(id=user.id, school_id=p.school_id, left_at__lt=p.cutoff("leavers_days"))
         if current is None or await AccountRestriction.exists(user_id=user.id):
             continue
@@ -177,21 +204,36 @@ async def apply(files: FilesContext, p: Plan, *, actor: User | None = None) -> d
             failed += 1
             continue
         done["leavers"] += 1
-    still_due = {n.id for n in await expired_trash(files, p.at, school_id=p.school_id)}
-    done["trash"] = await purge_expired(files, [n for n in p.trash if n.id in still_due], reason="retention")
-    done["links"] = await PublicLink.filter(id__in=[link.id for link in p.links],
-                                            expires_at__lt=p.cutoff("links_days")).delete()
-    done["notifications"] = await _notifications(p).delete()
-    if p.task_records:  # those still due now (a task deleted or reopened in between is left alone)
+    if p.applies("trash"):
+        still_due = {n.id for n in await expired_trash(files, p.at, school_id=p.school_id)}
+        done["trash"] = await purge_expired(files, [n for n in p.trash if n.id in still_due], reason="retention")
+    if p.applies("links"):
+        done["links"] = await PublicLink.filter(id__in=[link.id for link in p.links],
+                                                expires_at__lt=p.cutoff("links_days")).delete()
+    if p.applies("notifications"):
+        done["notifications"] = await _notifications(p).delete()
+    if p.task_records and p.applies("task_records"):  # those still due now (a task deleted or reopened in between is left alone)
         still, _held = await task_records.due(p.school_id, p.cutoff("task_records_days"), p.at)
         still_ids = {node.id for node, _kept in still}
         gone = [node for node, _kept in p.task_records if node.id in still_ids]
         await task_records.purge(files, gone)
         done["task_records"] = len(gone)
-    done["audit_events"] = await audit.prune(p.school_id, p.cutoff("audit_days"), actor=actor)
+    if p.applies("audit_events"):
+        done["audit_events"] = await audit.prune(p.school_id, p.cutoff("audit_days"), actor=actor)
+    if p.pending:
+        await _tell_admins(p)
     await record("retention.applied", actor, school_id=p.school_id, target_type="school", target_id=p.school_id,
-                 details={**done, "failed": failed, "refused": [e.code for e in p.refusals]})
+                 details={**done, "failed": failed, "refused": [e.code for e in p.refusals], "pending": p.pending})
     return done
+
+
+async def _tell_admins(p: Plan) -> None:
+    """One notification per administrator and set of pending rules (the key), linking to the rules."""
+    tag = hashlib.sha256(",".join(sorted(p.pending)).encode()).hexdigest()[:16]
+    admins = await User.filter(school_id=p.school_id, role=Role.SCHOOL_ADMIN, active=True).values_list("id", flat=True)
+    await Notification.bulk_create([Notification(user_id=admin, kind=NotificationKind.RETENTION, created_at=p.at,
+                                                 key=f"retention_pending:{tag}") for admin in admins],
+                                   ignore_conflicts=True)
 
 
 async def plan_for_admin(files: FilesContext, actor: User) -> Plan:

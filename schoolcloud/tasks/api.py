@@ -257,7 +257,7 @@ async def notification_list(request: Request) -> JSONResponse:
     """
     summary: The caller's notifications, newest first (?offset=), with the unread count.
     responses:
-      200: {description: "{unread, items: [{id, kind: new_task|due_soon|feedback, created_at, read, task}], has_more}"}
+      200: {description: "{unread, items: [{id, kind: new_task|due_soon|feedback|retention, created_at, read, task}], has_more}; retention (to school admins, task null): retention rules not applied until saved on /admin/retention"}
     """
     user = await api_user(request)
     try:

@@ -188,6 +188,7 @@ class NotificationKind:
     NEW_TASK = "new_task"
     DUE_SOON = "due_soon"
     FEEDBACK = "feedback"
+    RETENTION = "retention"  # to school admins: retention rules not applied until confirmed (privacy)
 
 
 class Notification(Model):
