@@ -1,10 +1,11 @@
 """The sections of the data export that other domains hold: lessons and library entries a person wrote,
-tasks they set, their hand-ins (every version with its files) with the feedback and grades released to
-them, notifications, teams they made, and their part in media development plans. Schema: EXPORT.md.
+tasks they set, their hand-ins (every version with its files) with their feedback and grades,
+notifications, teams they made, and their part in media development plans. Schema: EXPORT.md.
 
 Only data about the person: a teacher's export names the tasks they set and how many hand-ins they
-graded, never a pupil's work, feedback or grade; feedback and grades appear in a pupil's export once the
-teacher has released them (before that they are the teacher's draft)."""
+graded, never a pupil's work, feedback or grade. A pupil's export holds the feedback and grade also
+while the teacher has not released them yet, marked as a draft: they are personal data about the pupil
+(privacy/README.md "Drafts of feedback in the export")."""
 
 from __future__ import annotations
 
@@ -135,6 +136,10 @@ async def submissions(user: User, paths: Paths, files: list[ArchiveFile]) -> lis
     for s in rows:
         folder = f"submissions/{s.task_id} {safe(s.task.title)}"
         released = s.feedback_released_at is not None
+        given = feedback_by.get(s.id, [])
+        drafted = not released and bool(s.feedback or s.grade or given or s.graded_at)
+        feedback_folder = f"{folder}/feedback" if released else f"{folder}/feedback (draft)"
+        stamp = s.feedback_released_at or s.graded_at or s.submitted_at
         out.append({
             "task": {"title": s.task.title, "course": s.task.course.name, "due_at": iso(s.task.due_at)},
             "group": s.group.name if s.group_id else None,
@@ -146,8 +151,9 @@ async def submissions(user: User, paths: Paths, files: list[ArchiveFile]) -> lis
                          for v in by_submission.get(s.id, [])],
             "feedback": {"text": s.feedback, "grade": s.grade or None, "grade_scale": s.task.grade_scale,
                          "graded_at": iso(s.graded_at), "released_at": iso(s.feedback_released_at),
-                         "files": [entry(f, f"{folder}/feedback", s.feedback_released_at)
-                                   for f in feedback_by.get(s.id, [])]} if released else None,
+                         "draft": not released,
+                         "files": [entry(f, feedback_folder, stamp) for f in given]}
+            if released or drafted else None,
         })
     return out
 
