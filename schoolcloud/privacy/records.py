@@ -450,9 +450,11 @@ async def _measures(school: School, settings: Settings) -> Part:
                         "the school)"), L("; ".join(in_locale("de", n) for n in names),
                                           "; ".join(in_locale("en", n) for n in names)))
     records_days = rules["task_records_days"]
-    retention.row(L("Aufgabenunterlagen und Rückmeldedateien gelöschter Lehrkräfte", "Task records of deleted teachers"),
+    retention.row(L("Aufgabenunterlagen und Rückmeldedateien gelöschter Lehrkräfte",
+                    "Task records of deleted teachers"),
                   L("solange die Aufgabe besteht", "as long as their task exists") if records_days is None else
-                  L(f"{records_days} Tage nach der Löschung des Kontos", f"{records_days} days after the account was deleted"))
+                  L(f"{records_days} Tage nach der Löschung des Kontos",
+                    f"{records_days} days after the account was deleted"))
     registry.load()
     for name, what in (("files.purge_trash", L("Papierkorb leeren", "Emptying the trash")),
                        ("jobs.prune", L("Erledigte Hintergrundaufträge entfernen", "Removing finished jobs"))):

@@ -26,7 +26,8 @@ async def _page(request: Request, user, values: dict, errors: dict | None = None
     plan = await retention.plan_for_admin(ctx, user)
     labels = {r.name: _(r.label) for r in retention_rules.RULES}
     return render(request, "privacy/retention.html", status_code=status, page_title=_("Retention"),
-                  rules=retention_rules.RULES, labels=labels, values=values, errors=errors or {}, plan=plan, shown=SHOWN,
+                  rules=retention_rules.RULES, labels=labels, values=values, errors=errors or {}, plan=plan,
+                  shown=SHOWN,
                   instance_trash_days=ctx.limits.trash_days, notice=take_notice(request),
                   refusals=[e.text(current_locale.get()) for e in plan.refusals],
                   pending=[labels[name] for name in plan.pending])

@@ -14,8 +14,8 @@ adds, are a dry run until then, and the run tells the school's administrators (a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from tortoise.expressions import Subquery
@@ -212,7 +212,8 @@ async def apply(files: FilesContext, p: Plan, *, actor: User | None = None) -> d
                                                 expires_at__lt=p.cutoff("links_days")).delete()
     if p.applies("notifications"):
         done["notifications"] = await _notifications(p).delete()
-    if p.task_records and p.applies("task_records"):  # those still due now (a task deleted or reopened in between is left alone)
+    if p.task_records and p.applies("task_records"):
+        # Those still due now: a task deleted or given a new due date in between is left alone.
         still, _held = await task_records.due(p.school_id, p.cutoff("task_records_days"), p.at)
         still_ids = {node.id for node, _kept in still}
         gone = [node for node, _kept in p.task_records if node.id in still_ids]
@@ -231,6 +232,8 @@ async def _tell_admins(p: Plan) -> None:
     """One notification per administrator and set of pending rules (the key), linking to the rules."""
     tag = hashlib.sha256(",".join(sorted(p.pending)).encode()).hexdigest()[:16]
     admins = await User.filter(school_id=p.school_id, role=Role.SCHOOL_ADMIN, active=True).values_list("id", flat=True)
+    if not admins:
+        return
     await Notification.bulk_create([Notification(user_id=admin, kind=NotificationKind.RETENTION, created_at=p.at,
                                                  key=f"retention_pending:{tag}") for admin in admins],
                                    ignore_conflicts=True)
