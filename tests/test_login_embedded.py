@@ -15,6 +15,8 @@ from schoolcloud.privacy.models import AuditEvent
 from tests.support import browser
 from tests.support.data import make_school, make_user
 
+URL_SAFE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
 
 @pytest.mark.postgres
 async def test_login_sets_session_and_shows_start_page(app):
@@ -40,6 +42,19 @@ async def test_authorization_request_uses_pkce_s256_and_nonce(app):
         assert query["code_challenge_method"] == ["S256"]
         assert len(query["code_challenge"][0]) >= 43
         assert query["nonce"][0] and query["state"][0]
+
+
+async def test_state_and_nonce_carry_192_bits_and_differ_per_login(app):
+    seen = set()
+    for _ in range(2):
+        async with browser.client(app.base_url) as http:
+            query = parse_qs(urlsplit((await http.get("/login")).headers["location"]).query)
+        for name in ("state", "nonce"):
+            value = query[name][0]
+            # URL-safe base64 of 24 random bytes (authlib drew 20 nonce characters of 62: 119 bits)
+            assert len(value) >= 32 and set(value) <= URL_SAFE, (name, value)
+            seen.add(value)
+    assert len(seen) == 4
 
 
 async def test_wrong_password_is_refused_in_users_language(app):
