@@ -106,22 +106,29 @@ def db_value(model: type[Model], field: str, value: Any) -> Any:
 @functools.cache
 def _insert_sql(model: type[Model], names: tuple[str, ...]) -> str:
     pk = model._meta.db_pk_column
-    if set(names) | {pk} != set(model._meta.fields_db_projection.values()) or pk in names:
-        missing = set(model._meta.fields_db_projection.values()) - set(names) - {pk}
-        raise ValueError(f"insert into {model.__name__} needs every column but {pk}; missing {sorted(missing)}")
+    generated = model._meta.pk.generated
+    needed = set(model._meta.fields_db_projection.values()) - ({pk} if generated else set())
+    if set(names) != needed:
+        but = f" but {pk}" if generated else ""
+        raise ValueError(f"insert into {model.__name__} needs every column{but}; "
+                         f"missing {sorted(needed - set(names))}, unknown {sorted(set(names) - needed)}")
     return (f"INSERT INTO {model._meta.db_table} ({', '.join(names)}) "
-            f"VALUES ({', '.join('?' * len(names))}) RETURNING {pk}")
+            f"VALUES ({', '.join('?' * len(names))})" + (f" RETURNING {pk}" if generated else ""))
 
 
 async def insert(connection, model: type[Model], **values: Any) -> Model:
     """INSERT one row and return it as a model instance (as `Model.create(using_db=connection)` does, at
     a fraction of the CPU). ``values`` are Python values by column name (foreign keys as ``x_id``) and
-    must name every column but the generated primary key: no ORM defaults are filled in here. A unique
-    violation raises Tortoise's IntegrityError, as with the ORM."""
+    must name every column but a generated primary key (a natural one, e.g. a token's hash, is given):
+    no ORM defaults are filled in here. A unique violation raises Tortoise's IntegrityError, as with the
+    ORM."""
     names = tuple(values)
     fields = model._meta.fields_map
     projection = model._meta.fields_db_projection_reverse
     params = [fields[projection[name]].to_db_value(value, model) for name, value in values.items()]
+    if not model._meta.pk.generated:
+        await execute(connection, _insert_sql(model, names), *params)
+        return model._init_from_db(**values)
     row = await fetch_one(_insert_sql(model, names), *params, connection=connection)
     assert row is not None
     pk = model._meta.db_pk_column

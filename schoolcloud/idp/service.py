@@ -116,11 +116,12 @@ async def store_rehash(user: User, new_hash: str) -> None:
 
 async def issue_code(request: AuthorizationRequest, user: User) -> str:
     code = secrets.token_urlsafe(32)
-    await AuthorizationCode.create(
-        code_hash=_digest(code), client_id=request.client_id, user=user, redirect_uri=request.redirect_uri,
-        scope=request.scope, nonce=request.nonce, code_challenge=request.code_challenge, auth_time=_now(),
-        expires_at=_now() + CODE_TTL,
-    )
+    now = _now()
+    # By hand (see schoolcloud.rows): every login issues one.
+    await rows.insert(connections.get("default"), AuthorizationCode,
+                      code_hash=_digest(code), client_id=request.client_id, user_id=user.id,
+                      redirect_uri=request.redirect_uri, scope=request.scope, nonce=request.nonce,
+                      code_challenge=request.code_challenge, auth_time=now, expires_at=now + CODE_TTL, used_at=None)
     return code
 
 
@@ -165,9 +166,10 @@ async def _tokens(settings: Settings, client: Client, user: User, scope: str, au
                                     "client_id": client.client_id, "scope": scope,
                                     "exp": int((now + ACCESS_TTL).timestamp()), "jti": secrets.token_hex(8)})
     refresh_token = secrets.token_urlsafe(32)
-    await RefreshToken.create(token_hash=_digest(refresh_token), client_id=client.client_id, user=user, scope=scope,
-                              auth_time=auth_time, code_hash=code_hash,
-                              expires_at=now + timedelta(hours=settings.session_max_hours))
+    await rows.insert(connections.get("default"), RefreshToken, token_hash=_digest(refresh_token),
+                      client_id=client.client_id, user_id=user.id, scope=scope, auth_time=auth_time,
+                      code_hash=code_hash, expires_at=now + timedelta(hours=settings.session_max_hours),
+                      revoked_at=None)
     return {"access_token": access_token, "token_type": "Bearer", "expires_in": int(ACCESS_TTL.total_seconds()),
             "id_token": id_token, "refresh_token": refresh_token, "scope": scope}
 
