@@ -18,6 +18,7 @@ a crashed process left.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import importlib
 import itertools
 import logging
@@ -426,11 +427,18 @@ class _MultipartUpload:
         )
 
     async def _upload_part(self, data: memoryview, number: int) -> None:
-        store = self.store
-        etag = await store._call(
-            store.client._upload_part, store.bucket, self.key, data, None, self.upload_id, number
-        )
+        etag = await self.store._call(self._send_part, data, number)
         self.parts.append(Part(number, etag))
+
+    def _send_part(self, data: memoryview, number: int) -> str:
+        """In a worker thread: the part signed with its SHA-256, hashed here, so that the SDK hashes
+        nothing: over https it would compute MD5 for Content-MD5 (about half SHA-256's speed with the
+        CPU's SHA instructions), while a signed SHA-256 lets S3 check the part just as well."""
+        store = self.store
+        headers = {_PAYLOAD_SHA256: hashlib.sha256(data).hexdigest()}
+        return store.client._upload_part(
+            store.bucket, self.key, data, headers, self.upload_id, number
+        )
 
     async def complete(self) -> None:
         await self._wait_inflight()
