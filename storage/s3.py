@@ -79,6 +79,11 @@ MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
 #: S3's minimum: an upload in flight holds two parts.
 DEFAULT_PART_SIZE = MIN_PART_SIZE
 MAX_PARTS = 10_000  # S3's limit per multipart upload
+#: A put keeps its first chunks as they came up to this size, and sends an object no larger in one PUT
+#: from them. Not a whole part: the request body's chunks are blocks of the C heap, which keeps what is
+#: freed (memory.TRIM_THRESHOLD), so holding a part's worth of them left every process that had stored
+#: a large file 5 MiB larger, on top of the part buffers while it did.
+HELD_BYTES = 1024 * 1024
 _NOT_FOUND = {"NoSuchKey", "NotFound"}
 _LIST_BATCH = 1000  # objects fetched per worker-thread hop while listing
 _PAYLOAD_SHA256 = "x-amz-content-sha256"
@@ -192,7 +197,7 @@ class S3Store(ObjectStore):
         check_key(key)
         digest = Digest(key, max_bytes)
         upload = _MultipartUpload(self, key)
-        # The first chunks wait as they are until they make more than a part: an object up to a part's
+        # The first chunks wait as they are until they make more than HELD_BYTES: an object up to that
         # size (most files) goes up from them in one PUT, without a part buffer (mapping and unmapping
         # one costs more than the rest of storing a small file; see _part_buffer).
         first: list[bytes] = []
@@ -204,7 +209,7 @@ class S3Store(ObjectStore):
                     continue
                 digest.feed(chunk)
                 if part is None:
-                    if filled + len(chunk) <= upload.next_part_size:
+                    if filled + len(chunk) <= HELD_BYTES:
                         first.append(chunk if type(chunk) is bytes else bytes(chunk))
                         filled += len(chunk)
                         continue

@@ -285,3 +285,33 @@ async def test_parts_are_signed_with_their_hash_not_hashed_by_the_sdk(seaweedfs,
         # what the SDK still hashes: the small XML body of the completion
         assert [len(piece) for piece in hashed if piece and len(piece) > 64 * 1024] == []
         assert await (await store.open("k")).read_all() == data
+
+
+async def test_a_large_put_holds_at_most_one_mib_of_its_chunks(seaweedfs):
+    """Past HELD_BYTES the chunks go into the part buffers (anonymous maps) as they come: a large put
+    keeps no part's worth of them, which the C heap would keep after they are freed."""
+    import tracemalloc
+
+    from storage.s3 import HELD_BYTES
+
+    block = os.urandom(3 * MIN_PART_SIZE)
+    async with make_store(seaweedfs, "s3-held-chunks", secure=False) as store:
+        await store.ensure_bucket()
+
+        async def source():
+            for offset in range(0, len(block), 64 * 1024):
+                yield block[offset:offset + 64 * 1024]  # a fresh bytes object each time
+
+        tracing = tracemalloc.is_tracing()
+        if not tracing:
+            tracemalloc.start()
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        try:
+            stored = await store.put("k", source())
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            if not tracing:
+                tracemalloc.stop()
+        assert stored.sha256 == hashlib.sha256(block).hexdigest()
+        assert peak - before < HELD_BYTES + 512 * 1024
