@@ -412,15 +412,19 @@ class _MultipartUpload:
         size = self.next_part_size
         if len(self.inflight) < 2:
             return _part_buffer(size)
-        oldest, spare = self.inflight[0]
-        await asyncio.shield(oldest)
-        self.inflight.pop(0)
+        spare = await self._finish_oldest()
         return spare if len(spare) == size else _part_buffer(size)
+
+    async def _finish_oldest(self) -> mmap.mmap:
+        """Wait for the oldest part upload (surfacing its error); return the buffer it sent from."""
+        upload, buffer = self.inflight[0]
+        await asyncio.shield(upload)
+        self.inflight.pop(0)
+        return buffer
 
     async def _wait_inflight(self) -> None:
         while self.inflight:
-            await asyncio.shield(self.inflight[0][0])
-            self.inflight.pop(0)
+            await self._finish_oldest()
 
     async def _create(self) -> None:
         store = self.store
@@ -500,10 +504,9 @@ class _Answer(NamedTuple):
 class _S3Stream(ObjectStream):
     def __init__(self, answer: _Answer, *args: Any):
         super().__init__(*args)
-        self._response = answer.response
+        self._answer = answer
         self._body = answer.body
         self._offset = 0
-        self._answer = answer
 
     async def _read(self, size: int) -> bytes:
         if self._body is not None:
@@ -512,13 +515,13 @@ class _S3Stream(ObjectStream):
             return piece
         try:
             # urllib3 2.x returns exactly `size` bytes unless the body ends first.
-            return await asyncio.to_thread(self._response.read, size)
+            return await asyncio.to_thread(self._answer.response.read, size)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise StorageError(f"reading {self.key!r} from S3 failed: {exc}") from exc
 
     async def _close(self) -> None:
         self._body = None
-        if self._response is not None:
+        if self._answer.response is not None:
             self._answer.release(complete=self._remaining == 0)
 
 

@@ -66,7 +66,7 @@ async def test_defaults_nobody_agreed_to_are_a_dry_run_until_an_admin_saves_them
         assert "Noch nicht angewandte Regeln" not in (await http.get("/admin/retention")).text
     changed = await AuditEvent.get(action="retention.rules_changed", school_id=school.id)
     assert changed.details == {"changed": {}, "confirmed": ORIGINAL[:1] + ORIGINAL[2:]}
-    assert await retention.pending_of(school.id) == []
+    assert (await retention.rules_and_pending(school.id))[1] == []
 
     run = app.cli("retention", "apply", "--school", str(school.id))
     assert "leavers 1" in run.stdout and "not applied" not in run.stdout
@@ -82,8 +82,8 @@ async def test_a_rule_added_by_an_upgrade_is_not_applied_to_saved_rules_until_sa
     await make_member(school, Role.SCHOOL_ADMIN)
     await RetentionPolicy.create(school=school, **{**retention_rules.defaults(), "task_records_days": 30},
                                  confirmed=ORIGINAL)
-    assert await retention.pending_of(school.id) == ["task_records_days"]
+    assert (await retention.rules_and_pending(school.id))[1] == ["task_records_days"]
     run = app.cli("retention", "apply", "--school", str(school.id))
     assert "not applied until an administrator saves the rules: task_records_days" in run.stdout
     await RetentionPolicy.filter(school_id=school.id).update(task_records_days=None)
-    assert await retention.pending_of(school.id) == []  # empty keeps: nothing to agree to
+    assert (await retention.rules_and_pending(school.id))[1] == []  # empty keeps: nothing to agree to

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from urllib.parse import quote
@@ -106,6 +107,20 @@ def _etag_matches(header: str, tag: str) -> bool:
     return "*" in candidates or tag in candidates or f"W/{tag}" in candidates
 
 
+@contextmanager
+def _storage_errors():
+    """The store's errors as the answers a client gets, before any byte of the body is sent."""
+    try:
+        yield
+    except ObjectNotFound:
+        raise errors.content_missing() from None
+    except ObjectCorrupted as exc:
+        log.error("%s", exc)
+        raise errors.content_damaged() from exc
+    except StorageError as exc:
+        raise errors.storage_unavailable() from exc
+
+
 async def file_response(request: Request, store: ObjectStore, node: Node, version: FileVersion, *,
                         force_download: bool = False, cache_private: bool = True) -> Response:
     tag = etag(version.sha256)
@@ -128,15 +143,8 @@ async def file_response(request: Request, store: ObjectStore, node: Node, versio
     if wanted is not None and if_range and if_range.strip() != tag:
         wanted = None  # the client's partial copy is of other bytes: send everything
     start, end = wanted or (0, size)
-    try:
+    with _storage_errors():
         stream = await store.open(version.object_key, start, end)
-    except ObjectNotFound:
-        raise errors.content_missing() from None
-    except ObjectCorrupted as exc:
-        log.error("%s", exc)
-        raise errors.content_damaged() from exc
-    except StorageError as exc:
-        raise errors.storage_unavailable() from exc
     status = 206 if wanted is not None else 200
     if wanted is not None:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
@@ -147,14 +155,9 @@ async def file_response(request: Request, store: ObjectStore, node: Node, versio
     if stream.length <= stream.chunk_size:
         # One chunk (most files): read before answering, sent as one body. A streamed response costs a
         # task group and a few task switches per request, and a failed read still gets its error status.
-        try:
+        with _storage_errors():
             async with stream:
                 data = await stream.read_all()
-        except ObjectCorrupted as exc:
-            log.error("%s", exc)
-            raise errors.content_damaged() from exc
-        except StorageError as exc:
-            raise errors.storage_unavailable() from exc
         if len(data) != end - start:
             log.error("object %s has %d bytes where its version row says %d", version.object_key,
                       stream.object_size, size)

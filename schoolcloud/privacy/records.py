@@ -26,7 +26,7 @@ from schoolcloud.planning.models import CarrierSchool, PlanDocument
 from schoolcloud.privacy import purposes
 from schoolcloud.privacy.models import AuditEvent, Consent
 from schoolcloud.privacy.retention_rules import BY_NAME
-from schoolcloud.privacy.services_retention import pending_of, rules_of
+from schoolcloud.privacy.services_retention import rules_and_pending
 from schoolcloud.tasks.models import Submission, Task
 from schoolcloud.teams.models import Team
 from schoolcloud.web.errors import NotFound
@@ -432,8 +432,8 @@ async def _measures(school: School, settings: Settings) -> Part:
                 L("Konten können eingefroren werden", "accounts can be frozen"))
 
     retention = Part("retention", L("Löschfristen", "Retention"))
-    rules = await rules_of(school.id)  # the school's own rules (privacy/RETENTION.md), applied daily
-    pending = await pending_of(school.id)
+    # the school's own rules (privacy/RETENTION.md), applied daily once agreed to
+    rules, pending = await rules_and_pending(school.id)
     trash_days = rules["trash_days"] or settings.trash_days
     retention.row(L("Papierkorb", "Trash"), L(f"{trash_days} Tage", f"{trash_days} days"))
     retention.row(L("Konten von Schülerinnen und Schülern, die die Schule verlassen haben", "Accounts of pupils who left"),

@@ -45,15 +45,12 @@ def now() -> datetime:
 
 
 async def rules_of(school_id: int) -> dict[str, int | None]:
-    return (await _rules_and_pending(school_id))[0]
+    return (await rules_and_pending(school_id))[0]
 
 
-async def pending_of(school_id: int) -> list[str]:
-    """Rules not applied yet because no administrator of the school agreed to their value."""
-    return (await _rules_and_pending(school_id))[1]
-
-
-async def _rules_and_pending(school_id: int) -> tuple[dict[str, int | None], list[str]]:
+async def rules_and_pending(school_id: int) -> tuple[dict[str, int | None], list[str]]:
+    """The school's rules, and those of them not applied yet because no administrator of the school agreed
+    to their value."""
     row = await RetentionPolicy.get_or_none(school_id=school_id)
     if row is None:
         values = retention_rules.defaults()
@@ -86,7 +83,7 @@ async def update_rules(actor: User, raw) -> dict[str, int | None]:
     values = retention_rules.parse(raw)
     if await _all_pupils_leaving(school_id, now() - timedelta(days=values["leavers_days"])):
         raise _everyone_left()
-    old, pending = await _rules_and_pending(school_id)
+    old, pending = await rules_and_pending(school_id)
     changed = {name: [old[name], value] for name, value in values.items() if old[name] != value}
     if not changed and not pending and await RetentionPolicy.exists(school_id=school_id):
         return values
@@ -160,7 +157,7 @@ async def plan(files: FilesContext, school_id: int, at: datetime | None = None) 
     from schoolcloud.files.trash import trash_days_for
 
     at = at or now()
-    rules, pending = await _rules_and_pending(school_id)
+    rules, pending = await rules_and_pending(school_id)
     result = Plan(school_id, at, rules, await trash_days_for(files, school_id), pending=pending)
     due = User.filter(school_id=school_id, role=Role.PUPIL, left_at__lt=result.cutoff("leavers_days")) \
         .order_by("left_at", "id")
