@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from tortoise import connections
 from tortoise.fields import DatetimeField
@@ -23,6 +23,8 @@ from tortoise.models import Model
 @functools.cache
 def columns(model: type[Model], alias: str) -> str:
     """`alias.col AS "alias__col", ...` for every database column of the model."""
+    if not model._meta._inited:  # before Tortoise.init the projection lacks the foreign keys; cached for good
+        raise RuntimeError(f"{model.__name__} read before Tortoise.init")
     names = model._meta.fields_db_projection.values()
     return ", ".join(f'{alias}.{name} AS "{alias}__{name}"' for name in names)
 
@@ -34,39 +36,57 @@ def _numbered(sql: str) -> str:
     return re.sub(r"\?", lambda _: f"${next(counter)}", sql)
 
 
-def _split(row: dict[str, Any], alias: str) -> dict[str, Any]:
-    prefix = alias + "__"
-    return {key[len(prefix):]: value for key, value in row.items() if key.startswith(prefix)}
-
-
-@functools.cache
-def _datetime_columns(model: type[Model]) -> tuple[str, ...]:
-    meta = model._meta
-    return tuple(meta.fields_db_projection[name] for name, field in meta.fields_map.items()
-                 if isinstance(field, DatetimeField) and name in meta.fields_db_projection)
-
-
-def parse_datetimes(model: type[Model], values: dict[str, Any]) -> None:
-    """SQLite hands datetimes over as ISO 8601 text; Tortoise parses each with the iso8601 package (about
-    20 us, some fifteen of them per request), ``datetime.fromisoformat`` takes 0.2 us. Parsed here, the
-    ORM only checks the time zone of the datetime it gets. Text it cannot parse stays for the ORM."""
-    for column in _datetime_columns(model):
-        value = values.get(column)
-        if type(value) is str:
-            try:
-                values[column] = datetime.fromisoformat(value)
-            except ValueError:
-                pass
-
-
 def hydrate(model: type[Model], row: dict[str, Any], alias: str) -> Model | None:
     """The model instance for the columns selected with `columns(model, alias)`; None for a LEFT JOIN
     that found nothing."""
-    values = _split(row, alias)
-    if values.get(model._meta.db_pk_column) is None:
-        return None
-    parse_datetimes(model, values)
-    return model._init_from_db(**values)
+    return _reader(model, alias)(row)
+
+
+@functools.cache
+def _reader(model: type[Model], alias: str) -> Callable[[dict[str, Any]], Model | None]:
+    """What `Model._init_from_db` does for a full row, prepared once per model and alias: the row's keys
+    are looked up directly (a joined row has the columns of several models) and the instance's state is
+    set without `Model.__setattr__` (four calls of it per instance, each checking relations). Every
+    field still goes through the conversion the ORM would apply (none, its type, or `to_python_value`),
+    and SQLite's datetime text is parsed by `datetime.fromisoformat` first (~0.2 us; Tortoise's iso8601
+    parser takes ~20 us, and a request reads some fifteen datetimes)."""
+    meta = model._meta
+    if not meta._inited:  # the field lists below are filled in by Tortoise.init; cached, they must be complete
+        raise RuntimeError(f"{model.__name__} read before Tortoise.init")
+    pk_key = f"{alias}__{meta.db_pk_column}"
+    native = [(f"{alias}__{key}", name) for key, name, _ in meta.db_native_fields]
+    typed = [(f"{alias}__{key}", name, field.field_type) for key, name, field in meta.db_default_fields]
+    converted = [(f"{alias}__{key}", name, field.to_python_value, isinstance(field, DatetimeField))
+                 for key, name, field in meta.db_complex_fields]
+    state = {"_partial": False, "_saved_in_db": True,
+             "_custom_generated_pk": meta.db_pk_column not in meta.generated_db_fields}
+    names = [name for _, name in native] + [name for _, name, _ in typed] + [name for _, name, *_ in converted]
+    if any(hasattr(getattr(model, name, None), "__set__") for name in names):
+        raise TypeError(f"{model.__name__} has a descriptor where a column's value goes")  # never so far
+
+    def read(row: dict[str, Any]) -> Model | None:
+        if row[pk_key] is None:
+            return None
+        instance = model.__new__(model)
+        values = instance.__dict__
+        values.update(state)
+        values["_await_when_save"] = {}
+        for key, name in native:
+            values[name] = row[key]
+        for key, name, kind in typed:
+            value = row[key]
+            values[name] = value if value is None else kind(value)
+        for key, name, convert, is_datetime in converted:
+            value = row[key]
+            if is_datetime and type(value) is str:
+                try:
+                    value = datetime.fromisoformat(value)
+                except ValueError:
+                    pass  # left to the ORM's parser
+            values[name] = convert(value)
+        return instance
+
+    return read
 
 
 def attach(instance: Model, relation: str, related: Model | None) -> None:
