@@ -4,6 +4,7 @@ the part-size schedule. Runs against the session's SeaweedFS (tests/support/seaw
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import os
 import subprocess
@@ -185,17 +186,31 @@ def test_part_sizes():
 
 
 class CountedRequests:
-    """The store's HTTP requests to S3, by method, counted at its urllib3 pool (the SDK's transport)."""
+    """The store's HTTP requests to S3, by method, counted at its two transports: the SDK's urllib3 pool
+    (also in ``sdk``) and the event loop's pool of storage.s3_transport."""
 
     def __init__(self, store: S3Store):
         self.methods: list[str] = []
+        self.sdk: list[str] = []
         pool, urlopen = store._http, store._http.urlopen
 
         def counting(method, url, *args, **kwargs):
             self.methods.append(method)
+            self.sdk.append(method)
             return urlopen(method, url, *args, **kwargs)
 
+        async def counting_on_the_loop(method, *args):
+            self.methods.append(method)
+            return await request(method, *args)
+
         pool.urlopen = counting
+        if hasattr(store, "_pool"):  # (absent before the event loop's transport: to check the tests)
+            request = store._pool.request
+            store._pool.request = counting_on_the_loop
+
+    def clear(self) -> None:
+        self.methods.clear()
+        self.sdk.clear()
 
 
 async def test_a_range_is_one_request(seaweedfs):
@@ -315,3 +330,152 @@ async def test_a_large_put_holds_at_most_one_mib_of_its_chunks(seaweedfs):
                 tracemalloc.stop()
         assert stored.sha256 == hashlib.sha256(block).hexdigest()
         assert peak - before < HELD_BYTES + 512 * 1024
+
+
+class CountedThreads(concurrent.futures.ThreadPoolExecutor):
+    """The event loop's default executor (``asyncio.to_thread``), counting the calls it runs."""
+
+    def __init__(self):
+        super().__init__(max_workers=4)
+        self.calls = 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.calls += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+async def test_a_single_put_goes_on_the_event_loop_not_through_the_sdk(seaweedfs):
+    """A urllib3 request in a worker thread cost about 1 ms CPU more than the request: an object that
+    goes up in one PUT (up to one part) is sent on the event loop, with no worker thread at all."""
+    threads = CountedThreads()
+    asyncio.get_running_loop().set_default_executor(threads)
+    async with make_store(seaweedfs, "s3-put-on-the-loop", secure=False) as store:
+        await store.ensure_bucket()  # through the SDK, which also learns the bucket's region
+        requests = CountedRequests(store)
+        threads.calls = 0
+        for size in (0, 16384, 1024 * 1024, MIN_PART_SIZE):
+            data = os.urandom(size)
+            stored = await store.put(f"k{size}", chunks(data, 64 * 1024) if data else one(b""))
+            assert stored.sha256 == hashlib.sha256(data).hexdigest()
+            assert (requests.methods, requests.sdk, threads.calls) == (["PUT"], [], 0), size
+            requests.clear()
+            assert await (await store.open(f"k{size}")).read_all() == data
+            requests.clear()
+            threads.calls = 0
+        # the connection went back to the pool and served the next PUTs
+        assert len(store._pool.idle[seaweedfs.endpoint]) == 1
+
+
+class Relay:
+    """A TCP relay between a store and the real S3 server that can act as a server closing its kept
+    connections (``drop_kept``: a connection that has answered once is closed when the next request
+    comes, as a server's keep-alive time-out racing the request) and hold S3's answers back (``hold``)."""
+
+    def __init__(self, upstream):
+        self.access_key, self.secret_key = upstream.access_key, upstream.secret_key
+        self.host, port = upstream.endpoint.rsplit(":", 1)
+        self.port = int(port)
+        self.connections = 0
+        self.drop_kept = False
+        self.dropped = 0
+        self.answers = asyncio.Event()
+        self.answers.set()
+        self.request_seen = asyncio.Event()
+        self.tasks = set()
+
+    async def __aenter__(self):
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.endpoint = "127.0.0.1:%d" % self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info):
+        self.server.close()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks)
+
+    async def _serve(self, client_reader, client_writer):
+        self.connections += 1
+        self.tasks.add(asyncio.current_task())
+        server_reader, server_writer = await asyncio.open_connection(self.host, self.port)
+        answered = False
+
+        async def to_server():
+            nonlocal answered
+            while data := await client_reader.read(65536):
+                if answered and self.drop_kept:
+                    self.dropped += 1
+                    break
+                self.request_seen.set()
+                server_writer.write(data)
+            server_writer.close()
+            client_writer.close()
+
+        async def to_client():
+            nonlocal answered
+            while data := await server_reader.read(65536):
+                await self.answers.wait()
+                answered = True
+                client_writer.write(data)
+            client_writer.close()
+
+        try:
+            await asyncio.gather(to_server(), to_client())
+        except (OSError, asyncio.CancelledError):
+            pass  # a connection closed either way, or the relay shutting down
+        finally:
+            server_writer.close()
+            client_writer.close()
+
+
+async def test_a_kept_connection_the_server_closed_is_replaced(seaweedfs):
+    async with make_store(seaweedfs, "s3-kept-closed", secure=False) as store:
+        await store.ensure_bucket()
+    async with Relay(seaweedfs) as relay:
+        async with make_store(relay, "s3-kept-closed", secure=False, region="us-east-1") as store:
+            await store.put("a", one(b"first"))
+            assert relay.connections == 1
+            relay.drop_kept = True  # the kept connection breaks only as the next request is sent
+            await store.put("b", one(b"second"))
+            assert (relay.dropped, relay.connections) == (1, 2)
+            assert await (await store.open("b")).read_all() == b"second"
+
+
+async def test_a_cancelled_request_does_not_return_its_connection(seaweedfs):
+    """A PUT cancelled while S3 answers (its client went away) closes its connection: the answer, if it
+    still came, would be read as the next request's."""
+    async with make_store(seaweedfs, "s3-cancelled", secure=False) as store:
+        await store.ensure_bucket()
+    async with Relay(seaweedfs) as relay:
+        async with make_store(relay, "s3-cancelled", secure=False, region="us-east-1") as store:
+            await store.put("warm", one(b"warm"))
+            relay.answers.clear()
+            relay.request_seen.clear()
+            headers = {"Content-Type": "application/octet-stream",
+                       "x-amz-content-sha256": hashlib.sha256(b"x" * 1000).hexdigest()}
+            request = asyncio.ensure_future(store._request("PUT", "a", headers, b"x" * 1000))
+            await relay.request_seen.wait()
+            await asyncio.sleep(0.2)  # S3's answer waits in the relay
+            request.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await request
+            assert store._pool.idle[relay.endpoint] == []
+            relay.answers.set()
+            await store.put("b", one(b"second"))
+            assert relay.connections == 2  # a fresh one for "b"
+            assert await (await store.open("b")).read_all() == b"second"
+
+
+async def test_an_error_answer_to_a_put_names_the_s3_error(seaweedfs):
+    """S3's XML error answer to a PUT on the event loop becomes a StorageError naming its code, as the
+    SDK's S3Error did. (With the region given, the store asks S3 nothing before the PUT; SeaweedFS
+    creates a missing bucket on a PUT, so wrong credentials make the error.)"""
+    async with make_store(seaweedfs, "s3-put-error", secure=False) as good:
+        await good.ensure_bucket()
+    bad = S3Store(seaweedfs.endpoint, seaweedfs.access_key, "wrong-secret", "s3-put-error",
+                  secure=False, region="us-east-1")
+    async with bad:
+        with pytest.raises(StorageError, match=r"^S3 SignatureDoesNotMatch: .*\(s3-put-error/k\)") as raised:
+            await bad.put("k", one(b"x"))
+        assert not isinstance(raised.value, ObjectNotFound)
+        assert bad._pool.idle[seaweedfs.endpoint] != []  # the error answer was read whole
