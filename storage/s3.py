@@ -1,20 +1,20 @@
 """Objects in an S3 bucket (MinIO, SeaweedFS, Garage, Ceph RGW, AWS...) through the ``minio`` SDK.
 
-The SDK is synchronous (urllib3), so every call runs in a worker thread, except the single PUT of
-an object up to one part (most files), which the SDK builds and signs and ``storage.s3_transport``
-sends on the event loop (a urllib3 request in a thread cost about 1 ms CPU more than the request). Its public ``put_object``
-wants a blocking file-like source and uploads parts from a thread pool of its own; to stream an
-async iterator with bounded memory, ``put`` drives the multipart API itself through the SDK's
-low-level methods (``_create_multipart_upload``, ``_upload_part``, ...; pinned SDK version, see
-pyproject.toml) with two part buffers (5 MiB each, S3's minimum): a full part goes up at once, and
-the next part fills the buffer of the oldest upload as soon as that one is through. So up to two
-parts upload at the same time (the S3 server works on both, as with the SDK's own parallel parts)
-while memory stays at two part sizes; receiving waits while both are under way. The buffers are
-anonymous memory maps, allocated once per put and filled again and again; the SDK sends a view of
-the filled part (hashing and sending it without a copy). Objects smaller than one part go up in a
-single PUT. A failed or cancelled put aborts
-its multipart upload, so no incomplete upload keeps parts around; ``cleanup_temp`` aborts the ones
-a crashed process left.
+The SDK is synchronous (urllib3), so its calls run in a worker thread, except the hot ones: the single
+PUT of an object up to one part (most files) and the GETs of ``open``, which the SDK builds and signs
+and ``storage.s3_transport`` sends on the event loop (a urllib3 request in a worker thread cost about
+1 ms CPU more than the request itself). The SDK's public ``put_object`` wants a blocking file-like
+source and uploads parts from a thread pool of its own; to stream an async iterator with bounded
+memory, ``put`` drives the multipart API itself through the SDK's low-level methods
+(``_create_multipart_upload``, ``_upload_part``, ...; pinned SDK version, see pyproject.toml) with two
+part buffers (5 MiB each, S3's minimum): a full part goes up at once, and the next part fills the
+buffer of the oldest upload as soon as that one is through. So up to two parts upload at the same
+time (the S3 server works on both, as with the SDK's own parallel parts) while memory stays at two
+part sizes; receiving waits while both are under way. The buffers are anonymous memory maps,
+allocated once per put and filled again and again; the SDK sends a view of the filled part (hashing
+and sending it without a copy). Objects smaller than one part go up in a single PUT. A failed or
+cancelled put aborts its multipart upload, so no incomplete upload keeps parts around;
+``cleanup_temp`` aborts the ones a crashed process left.
 """
 
 from __future__ import annotations
@@ -303,7 +303,7 @@ class S3Store(ObjectStore):
         check_key(key)
         if start == 0 and end is None:
             # The whole object: one GET, whose Content-Length tells the size.
-            answer = await self._call(self._get, key, 0, 0, key=key)
+            answer = await self._get(key, 0, 0)
             length = _content_length(answer)
             return _S3Stream(answer, key, 0, length, length, self._background, self._read_chunk)
         if start < 0 or (end is not None and end <= start):
@@ -311,7 +311,7 @@ class S3Store(ObjectStore):
         # A range in one GET, no stat first (a download names its file's size as the end): the answer's
         # Content-Range tells the object's size, and the range is then checked and clamped as on disk.
         try:
-            answer = await self._call(self._get, key, start, 0 if end is None else end - start, key=key)
+            answer = await self._get(key, start, 0 if end is None else end - start)
         except StorageError as exc:
             if getattr(exc.__cause__, "code", None) != "InvalidRange":
                 raise
@@ -319,11 +319,11 @@ class S3Store(ObjectStore):
             return await self._open_checked(key, start, end)
         size = _range_total(answer.response)
         if size is None:  # a server that ignored the range
-            answer.release(complete=False)
+            answer.release()
             return await self._open_checked(key, start, end)
         start, end = resolve_range(start, end, size)
         if _content_length(answer) != end - start:
-            answer.release(complete=False)
+            answer.release()
             raise StorageError(f"S3 returned a range of the wrong length for {key!r}")
         return _S3Stream(answer, key, start, end, size, self._background, self._read_chunk)
 
@@ -334,25 +334,29 @@ class S3Store(ObjectStore):
         start, end = resolve_range(start, end, size)
         if start == end:
             return _S3Stream(_Answer(None, b""), key, start, end, size, self._background, self._read_chunk)
-        answer = await self._call(self._get, key, start, end - start, key=key)
+        answer = await self._get(key, start, end - start)
         if _content_length(answer) != end - start:
-            answer.release(complete=False)
+            answer.release()
             raise StorageError(f"S3 returned a range of the wrong length for {key!r}")
         return _S3Stream(answer, key, start, end, size, self._background, self._read_chunk)
 
-    def _get(self, key: str, offset: int, length: int) -> _Answer:
-        """A GET (blocking, in a worker thread). A body of up to one read chunk (most files) is read in
-        the same thread hop and the connection handed back, so that serving it needs no further hops."""
-        response = self.client.get_object(self.bucket, key, offset, length)
+    async def _get(self, key: str, offset: int, length: int) -> _Answer:
+        """A GET on the event loop (``length`` 0: to the end; the Range header as the SDK's get_object
+        makes it). A body of up to one read chunk (most files) is read at once and the connection
+        handed back; a larger one is read as the stream is."""
+        headers = {}
+        if offset or length:
+            headers["Range"] = f"bytes={offset}-{offset + length - 1 if length else ''}"
+        response = await self._request("GET", key, headers)
         value = response.headers.get("content-length")
         if value is None or not value.isdigit() or int(value) > self._read_chunk:
             return _Answer(response, None)
         try:
-            body = response.read(int(value))
-        except BaseException:
-            _release(response, complete=False)
-            raise
-        _release(response, complete=len(body) == int(value))
+            body = await response.read(int(value))
+        except OSError as exc:
+            raise StorageError(f"reading {key!r} from S3 failed: {exc}") from exc
+        finally:
+            response.release()
         return _Answer(response, body)
 
     async def stat(self, key: str) -> ObjectInfo:
@@ -555,12 +559,14 @@ class _MultipartUpload:
 class _Answer(NamedTuple):
     """A GET's response; with its whole body when that was small enough to be read at once."""
 
-    response: Any
+    response: Response | None
     body: bytes | None
 
-    def release(self, complete: bool) -> None:
-        if self.body is None:  # else handed back already
-            _release(self.response, complete)
+    def release(self) -> None:
+        """Hand the connection back: reused if the whole answer arrived, else closed (draining the
+        rest of a large object just to reuse a connection would cost more than a new one)."""
+        if self.response is not None:
+            self.response.release()
 
 
 class _S3Stream(ObjectStream):
@@ -576,15 +582,13 @@ class _S3Stream(ObjectStream):
             self._offset += len(piece)
             return piece
         try:
-            # urllib3 2.x returns exactly `size` bytes unless the body ends first.
-            return await asyncio.to_thread(self._answer.response.read, size)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            return await self._answer.response.read(size)  # type: ignore[union-attr]
+        except OSError as exc:
             raise StorageError(f"reading {self.key!r} from S3 failed: {exc}") from exc
 
     async def _close(self) -> None:
         self._body = None
-        if self._answer.response is not None:
-            self._answer.release(complete=self._remaining == 0)
+        self._answer.release()
 
 
 def _answer_error(response: Response, data: bytes, key: str) -> S3Error | None:
@@ -620,11 +624,3 @@ def _range_total(response: Any) -> int | None:
         return None
     _, _, total = (response.headers.get("content-range") or "").rpartition("/")
     return int(total) if total.isdigit() else None
-
-
-def _release(response: Any, complete: bool) -> None:
-    """Hand the connection back: reusable after a full read; dropped after a partial one, since
-    draining the rest of a large object just to reuse a socket would cost more than a new one."""
-    if not complete:
-        response.close()
-    response.release_conn()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 from datetime import timedelta
 
 import pytest
@@ -302,11 +303,27 @@ async def test_parts_are_signed_with_their_hash_not_hashed_by_the_sdk(seaweedfs,
         assert await (await store.open("k")).read_all() == data
 
 
+class TracedPeak:
+    """How far the Python memory in use rose at most within the block (tracemalloc)."""
+
+    def __enter__(self):
+        self.tracing = tracemalloc.is_tracing()
+        if not self.tracing:
+            tracemalloc.start()
+        tracemalloc.reset_peak()
+        self.before, _ = tracemalloc.get_traced_memory()
+        return self
+
+    def __exit__(self, *exc_info):
+        _, peak = tracemalloc.get_traced_memory()
+        self.rise = peak - self.before
+        if not self.tracing:
+            tracemalloc.stop()
+
+
 async def test_a_large_put_holds_at_most_one_mib_of_its_chunks(seaweedfs):
     """Past HELD_BYTES the chunks go into the part buffers (anonymous maps) as they come: a large put
     keeps no part's worth of them, which the C heap would keep after they are freed."""
-    import tracemalloc
-
     from storage.s3 import HELD_BYTES
 
     block = os.urandom(3 * MIN_PART_SIZE)
@@ -317,19 +334,10 @@ async def test_a_large_put_holds_at_most_one_mib_of_its_chunks(seaweedfs):
             for offset in range(0, len(block), 64 * 1024):
                 yield block[offset:offset + 64 * 1024]  # a fresh bytes object each time
 
-        tracing = tracemalloc.is_tracing()
-        if not tracing:
-            tracemalloc.start()
-        tracemalloc.reset_peak()
-        before, _ = tracemalloc.get_traced_memory()
-        try:
+        with TracedPeak() as memory:
             stored = await store.put("k", source())
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            if not tracing:
-                tracemalloc.stop()
         assert stored.sha256 == hashlib.sha256(block).hexdigest()
-        assert peak - before < HELD_BYTES + 512 * 1024
+        assert memory.rise < HELD_BYTES + 512 * 1024
 
 
 class CountedThreads(concurrent.futures.ThreadPoolExecutor):
@@ -479,3 +487,56 @@ async def test_an_error_answer_to_a_put_names_the_s3_error(seaweedfs):
             await bad.put("k", one(b"x"))
         assert not isinstance(raised.value, ObjectNotFound)
         assert bad._pool.idle[seaweedfs.endpoint] != []  # the error answer was read whole
+
+
+async def test_open_reads_on_the_event_loop_not_through_the_sdk(seaweedfs):
+    """The GETs of ``open`` (whole objects, ranges, bodies larger than a read chunk) go on the event loop
+    too, with no worker thread."""
+    threads = CountedThreads()
+    asyncio.get_running_loop().set_default_executor(threads)
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    async with make_store(seaweedfs, "s3-get-on-the-loop", secure=False, read_chunk=64 * 1024) as store:
+        await store.ensure_bucket()
+        await store.put("small", one(data[:5000]))
+        await store.put("large", chunks(data, 64 * 1024))
+        requests = CountedRequests(store)
+        threads.calls = 0
+        for key, start, end, expected in (("small", 0, None, data[:5000]), ("small", 10, 20, data[10:20]),
+                                          ("large", 0, None, data), ("large", 7, len(data), data[7:]),
+                                          ("large", 100_000, 2_000_000, data[100_000:2_000_000])):
+            async with await store.open(key, start, end) as stream:
+                assert await stream.read_all() == expected
+            assert (requests.methods, requests.sdk, threads.calls) == (["GET"], [], 0), (key, start, end)
+            requests.clear()
+        assert len(store._pool.idle[seaweedfs.endpoint]) == 1
+
+
+async def test_a_stream_closed_half_way_does_not_return_its_connection(seaweedfs):
+    data = os.urandom(4 * 1024 * 1024)
+    async with make_store(seaweedfs, "s3-half-read", secure=False, read_chunk=64 * 1024) as store:
+        await store.ensure_bucket()
+        await store.put("k", chunks(data, 64 * 1024))
+        idle = store._pool.idle[seaweedfs.endpoint]
+        async with await store.open("k") as stream:
+            assert idle == []  # the put's connection serves the GET
+            assert await anext(stream) == data[:64 * 1024]
+        assert idle == []  # closed: the rest of the body would be read as the next answer
+        async with await store.open("k", 5, 10) as stream:
+            assert await stream.read_all() == data[5:10]
+        assert len(idle) == 1
+
+
+async def test_a_large_body_is_read_with_bounded_memory(seaweedfs):
+    """Reading from S3 pauses while about one read chunk waits unread: a stream read slowly holds no
+    more than that, whatever the object's size."""
+    data = os.urandom(24 * 1024 * 1024)
+    async with make_store(seaweedfs, "s3-bounded-read", secure=False, read_chunk=64 * 1024) as store:
+        await store.ensure_bucket()
+        await store.put("k", chunks(data, 1024 * 1024))
+        del data
+        with TracedPeak() as memory:
+            async with await store.open("k") as stream:
+                await asyncio.sleep(0.5)  # S3 sends what it may meanwhile
+                async for _ in stream:
+                    await asyncio.sleep(0)
+        assert memory.rise < 3 * 1024 * 1024
