@@ -244,8 +244,8 @@ class Pool:
             except BaseException as exc:  # cancelled too: a half-done exchange never goes back
                 if connection is not None:
                     connection.close()
-                if not isinstance(exc, OSError):
-                    raise
+                if not isinstance(exc, OSError) or isinstance(exc, ssl.SSLCertVerificationError):
+                    raise  # (a certificate S3 shows does not change from one try to the next)
                 if kept and not connection.received:
                     continue  # the server had closed the kept connection: again on a fresh one
                 failures += 1

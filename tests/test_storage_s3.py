@@ -4,9 +4,9 @@ the part-size schedule. Runs against the session's SeaweedFS (tests/support/seaw
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import hashlib
 import os
+import ssl
 import subprocess
 import sys
 import threading
@@ -340,23 +340,26 @@ async def test_a_large_put_holds_at_most_one_mib_of_its_chunks(seaweedfs):
         assert memory.rise < HELD_BYTES + 512 * 1024
 
 
-class CountedThreads(concurrent.futures.ThreadPoolExecutor):
-    """The event loop's default executor (``asyncio.to_thread``), counting the calls it runs."""
+class CountedThreads:
+    """Calls the event loop hands to worker threads (``asyncio.to_thread`` and the like), counted at its
+    ``run_in_executor`` for the test's duration."""
 
-    def __init__(self):
-        super().__init__(max_workers=4)
+    def __init__(self, monkeypatch):
         self.calls = 0
+        loop = asyncio.get_running_loop()
+        run_in_executor = loop.run_in_executor
 
-    def submit(self, fn, /, *args, **kwargs):
-        self.calls += 1
-        return super().submit(fn, *args, **kwargs)
+        def counting(executor, fn, *args):
+            self.calls += 1
+            return run_in_executor(executor, fn, *args)
+
+        monkeypatch.setattr(loop, "run_in_executor", counting)
 
 
-async def test_a_single_put_goes_on_the_event_loop_not_through_the_sdk(seaweedfs):
+async def test_a_single_put_goes_on_the_event_loop_not_through_the_sdk(seaweedfs, monkeypatch):
     """A urllib3 request in a worker thread cost about 1 ms CPU more than the request: an object that
     goes up in one PUT (up to one part) is sent on the event loop, with no worker thread at all."""
-    threads = CountedThreads()
-    asyncio.get_running_loop().set_default_executor(threads)
+    threads = CountedThreads(monkeypatch)
     async with make_store(seaweedfs, "s3-put-on-the-loop", secure=False) as store:
         await store.ensure_bucket()  # through the SDK, which also learns the bucket's region
         requests = CountedRequests(store)
@@ -379,7 +382,8 @@ class Relay:
     connections (``drop_kept``: a connection that has answered once is closed when the next request
     comes, as a server's keep-alive time-out racing the request) and hold S3's answers back (``hold``)."""
 
-    def __init__(self, upstream):
+    def __init__(self, upstream, tls: ssl.SSLContext | None = None):
+        self.tls = tls  # to answer over TLS
         self.access_key, self.secret_key = upstream.access_key, upstream.secret_key
         self.host, port = upstream.endpoint.rsplit(":", 1)
         self.port = int(port)
@@ -392,7 +396,7 @@ class Relay:
         self.tasks = set()
 
     async def __aenter__(self):
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         self.endpoint = "127.0.0.1:%d" % self.server.sockets[0].getsockname()[1]
         return self
 
@@ -489,11 +493,10 @@ async def test_an_error_answer_to_a_put_names_the_s3_error(seaweedfs):
         assert bad._pool.idle[seaweedfs.endpoint] != []  # the error answer was read whole
 
 
-async def test_open_reads_on_the_event_loop_not_through_the_sdk(seaweedfs):
+async def test_open_reads_on_the_event_loop_not_through_the_sdk(seaweedfs, monkeypatch):
     """The GETs of ``open`` (whole objects, ranges, bodies larger than a read chunk) go on the event loop
     too, with no worker thread."""
-    threads = CountedThreads()
-    asyncio.get_running_loop().set_default_executor(threads)
+    threads = CountedThreads(monkeypatch)
     data = os.urandom(3 * 1024 * 1024 + 5)
     async with make_store(seaweedfs, "s3-get-on-the-loop", secure=False, read_chunk=64 * 1024) as store:
         await store.ensure_bucket()
@@ -540,3 +543,58 @@ async def test_a_large_body_is_read_with_bounded_memory(seaweedfs):
                 async for _ in stream:
                     await asyncio.sleep(0)
         assert memory.rise < 3 * 1024 * 1024
+
+
+def self_signed_certificate(directory) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, as PEM files (certificate, key)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "schoolcloud test S3")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = f"{directory}/s3.pem", f"{directory}/s3.key"
+    with open(cert_path, "wb") as file:
+        file.write(certificate.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as file:
+        file.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+async def test_tls_checks_the_certificate_as_configured(seaweedfs, tmp_path, monkeypatch):
+    """Over https the event loop's requests check S3's certificate against the same CAs as the SDK's
+    (SSL_CERT_FILE, else certifi's), or not at all with cert_check=False."""
+    async with make_store(seaweedfs, "s3-over-tls", secure=False) as store:
+        await store.ensure_bucket()
+    cert, key = self_signed_certificate(tmp_path)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    async with Relay(seaweedfs, tls) as relay:
+        endpoint = f"https://{relay.endpoint}"
+        for cert_check, ca_file, works in ((True, None, False), (False, None, True), (True, cert, True)):
+            if ca_file:
+                monkeypatch.setenv("SSL_CERT_FILE", ca_file)
+            store = S3Store(endpoint, seaweedfs.access_key, seaweedfs.secret_key, "s3-over-tls",
+                            region="us-east-1", cert_check=cert_check)
+            async with store:
+                if not works:
+                    with pytest.raises(StorageError, match="CERTIFICATE_VERIFY_FAILED"):
+                        await store.put("k", one(b"x"))
+                    continue
+                await store.put("k", one(b"over TLS"))
+                assert await (await store.open("k")).read_all() == b"over TLS"
+                assert (await store.stat("k")).size == 8  # the SDK's requests too
