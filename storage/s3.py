@@ -163,8 +163,8 @@ class S3Store(ObjectStore):
             ca_certs=ca_file,
             retries=urllib3.Retry(total=5, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
         )
-        # The single PUT goes through this pool on the event loop instead (see storage.s3_transport),
-        # with the same time-outs, retries, size and certificate checks.
+        # The single PUT and the GETs of open go through this pool on the event loop instead (see
+        # storage.s3_transport), with the same time-outs, retries, size and certificate checks.
         context = None
         if secure:
             context = ssl.create_default_context(cafile=ca_file)
@@ -532,7 +532,9 @@ class _MultipartUpload:
     async def _put_single(self, data: bytes | memoryview, headers: dict[str, str]) -> None:
         response = await self.store._request("PUT", self.key, headers, data)
         try:
-            await response.read_all()
+            await response.read_all()  # (empty: the answer is its head)
+        except OSError as exc:
+            raise StorageError(f"S3 request failed: {exc}") from exc
         finally:
             response.release()
 

@@ -575,6 +575,7 @@ def self_signed_certificate(directory) -> tuple[str, str]:
     return cert_path, key_path
 
 
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # cert_check=False
 async def test_tls_checks_the_certificate_as_configured(seaweedfs, tmp_path, monkeypatch):
     """Over https the event loop's requests check S3's certificate against the same CAs as the SDK's
     (SSL_CERT_FILE, else certifi's), or not at all with cert_check=False."""
