@@ -12,6 +12,7 @@ and "a/b/c"); such a put raises ``StorageError``. Keys from ``storage.keys.new_k
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import fcntl
 import logging
@@ -63,6 +64,9 @@ DIRECT_ALIGN = 4096
 _O_DIRECT = getattr(os, "O_DIRECT", 0)  # not on macOS
 _MAX_IOV = 1024  # writev's buffer limit on Linux (IOV_MAX)
 _ADVISE = hasattr(os, "posix_fadvise")  # not on macOS
+#: Shard directories a store remembers as existing (two levels of 256 each: 65,536 plus their 256
+#: parents); past this the memory is emptied and filled again.
+KNOWN_DIRECTORIES = 65_536 + 256
 
 # What "this key is not there" looks like on a filesystem: the file, or a directory on the way to
 # it, is missing, or something else than a regular file is in its place.
@@ -80,8 +84,14 @@ class LocalStore(ObjectStore):
         super().__init__()
         self.root = Path(root).absolute()
         self.temp_dir = self.root / TEMP_DIR
+        self._root = str(self.root)
+        self._temp = str(self.temp_dir)
         self._write_buffer = write_buffer
         self._read_chunk = read_chunk
+        # Directories that exist and whose entries are durable, so that a put into one of them
+        # makes no mkdir call. Filled by the puts; a directory removed underneath is noticed when
+        # opening it for the rename fails, and made again.
+        self._directories: set[str] = set()
         # Once, at start-up: a blocking mkdir here is cheaper than checking on every put.
         self.temp_dir.mkdir(parents=True, exist_ok=True)
 
@@ -95,18 +105,20 @@ class LocalStore(ObjectStore):
     async def put(
         self, key: str, chunks: AsyncIterator[bytes], *, max_bytes: int | None = None
     ) -> StoredObject:
-        target = self.path_for(key)
+        directory, _, name = check_key(key).rpartition("/")
+        directory = f"{self._root}/{directory}" if directory else self._root
         digest = Digest(key, max_bytes)
-        temp = _TempFile(self.temp_dir / f"{uuid.uuid4().hex}{TEMP_SUFFIX}", digest)
+        temp = _TempFile(self._temp, digest)
         loop = asyncio.get_running_loop()
         # The event loop only receives and counts; worker threads hash one batch and write it, at
         # the same time (two threads: on two cores neither waits for the other), while the next
         # batch arrives (at most two batches in memory). Each step runs as a future awaited through
         # shield(): if we are cancelled meanwhile, the cleanup below waits for the steps to finish
-        # before closing and unlinking (never close a file a thread still writes). The temp file is
-        # created while the first chunks arrive.
+        # before closing and unlinking (never close a file a thread still writes). The first write
+        # creates the temp file: an object smaller than one batch (most are) is created, written
+        # and renamed in one thread hop at the end.
         hashing: asyncio.Future[Any] | None = None
-        writing: asyncio.Future[Any] = loop.run_in_executor(None, temp.open)
+        writing: asyncio.Future[Any] | None = None
         batch: list[bytes] = []
         batched = 0
         try:
@@ -118,54 +130,72 @@ class LocalStore(ObjectStore):
                 batch.append(chunk if type(chunk) is bytes else bytes(chunk))
                 batched += len(chunk)
                 if batched >= self._write_buffer:
-                    await asyncio.shield(writing)
+                    if writing is not None:
+                        await asyncio.shield(writing)
                     if hashing is not None:
                         await asyncio.shield(hashing)
                     hashing = loop.run_in_executor(None, digest.hash_all, batch)
                     writing = loop.run_in_executor(None, temp.write, batch)
                     batch, batched = [], 0
-            await asyncio.shield(writing)
+            if writing is not None:
+                await asyncio.shield(writing)
             if hashing is not None:
                 await asyncio.shield(hashing)
-            # last batch (hashed there too), fsync, rename: one thread hop (a small object needs no
-            # other but the open)
-            writing = loop.run_in_executor(None, self._finish, temp, batch, target)
+            # last batch (hashed there too), fsync, rename: one thread hop
+            writing = loop.run_in_executor(None, self._finish, temp, batch, directory, name)
             await asyncio.shield(writing)
         except BaseException:
             await self._background.run(self._discard((hashing, writing), temp))
             raise
         return digest.result()
 
-    def _finish(self, temp: _TempFile, batch: list[bytes], target: Path) -> None:
+    def _finish(self, temp: _TempFile, batch: list[bytes], directory: str, name: str) -> None:
         temp.digest.hash_all(batch)
-        temp.write(batch)
         try:
+            temp.write(batch)  # creates the file if no batch came before
             # Directories first: the file's fsync then makes their entries durable too on journaling
-            # filesystems, which leaves the directory fsyncs below (required by POSIX) little to do.
-            created = self._make_parents(target.parent)
+            # filesystems, which leaves the directory fsyncs (required by POSIX) little to do.
+            created = [] if directory in self._directories else self._make_parents(directory)
             temp.commit()
-            self._publish(temp.path, target, created)
+            self._publish(temp, directory, name, created)
         except OSError as exc:
-            raise StorageError(f"storing {target} failed: {exc}") from exc
+            raise StorageError(f"storing {directory}/{name} failed: {exc}") from exc
 
-    def _publish(self, temp: Path, target: Path, created: list[Path]) -> None:
-        """Rename the finished temp file into place, durably (runs in a worker thread)."""
-        os.replace(temp, target)
-        _fsync_dir(target.parent)  # makes the new directory entry survive a power loss
-        for directory in created:
-            _fsync_dir(directory.parent)
+    def _publish(self, temp: _TempFile, directory: str, name: str, created: list[str]) -> None:
+        """Rename the fsynced temp file into place, durably (runs in a worker thread)."""
+        try:
+            directory_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:  # a remembered directory was removed underneath
+            self._directories.clear()
+            created = self._make_parents(directory)
+            directory_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.replace(temp.path, name, dst_dir_fd=directory_fd)
+            os.fsync(directory_fd)  # makes the new directory entry survive a power loss
+        finally:
+            os.close(directory_fd)
+        for made in created:
+            _fsync_dir(os.path.dirname(made))
+        # Only now, with their entries durable, may other puts skip these directories.
+        if len(self._directories) >= KNOWN_DIRECTORIES:
+            self._directories.clear()
+        while directory != self._root and directory not in self._directories:
+            self._directories.add(directory)
+            directory = os.path.dirname(directory)
 
-    def _make_parents(self, directory: Path) -> list[Path]:
+    def _make_parents(self, directory: str) -> list[str]:
         """mkdir -p that reports which directories it created (their parents need an fsync)."""
         created = []
-        current = self.root
-        for part in directory.relative_to(self.root).parts:
-            current = current / part
+        current = self._root
+        for part in directory[len(self._root) + 1 :].split("/") if directory != self._root else ():
+            current = f"{current}/{part}"
+            if current in self._directories:
+                continue
             try:
                 os.mkdir(current)
                 created.append(current)
             except FileExistsError:
-                if not current.is_dir():
+                if not os.path.isdir(current):
                     raise NotADirectoryError(f"{current} is an object, not a directory") from None
         return created
 
@@ -309,8 +339,8 @@ class _TempFile:
     for the next batch; the last rest is written buffered before the fsync. Where the filesystem
     refuses direct I/O, the file stays buffered."""
 
-    def __init__(self, path: Path, digest: Digest):
-        self.path = path
+    def __init__(self, temp_dir: str, digest: Digest):
+        self.path = f"{temp_dir}/{uuid.uuid4().hex}{TEMP_SUFFIX}"
         self.digest = digest  # fed by the put, in order, alongside the writes
         self._fd: int | None = None
         self._written = 0  # bytes in the file (in direct mode: up to the aligned buffer's start)
@@ -319,13 +349,15 @@ class _TempFile:
         self._pending = 0  # bytes at the start of the buffer not written yet (under DIRECT_ALIGN)
         self._direct = False  # O_DIRECT is set on the file
 
-    def open(self) -> None:
+    def _open(self) -> None:
         try:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         except OSError as exc:
             raise StorageError(f"creating {self.path} failed: {exc}") from exc
 
     def write(self, batch: list[bytes]) -> None:
+        if self._fd is None:
+            self._open()
         assert self._fd is not None
         try:
             if self._buffer is not None:
@@ -439,7 +471,8 @@ class _TempFile:
             fd, self._fd = self._fd, None
             os.close(fd)
         self._release()
-        self.path.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):  # never created, or already renamed
+            os.unlink(self.path)
 
     def _release(self) -> None:
         if self._buffer is not None:
@@ -454,7 +487,7 @@ def _aligned(size: int) -> int:
     return -(-size // DIRECT_ALIGN) * DIRECT_ALIGN
 
 
-def _fsync_dir(directory: Path) -> None:
+def _fsync_dir(directory: str) -> None:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)

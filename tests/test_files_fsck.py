@@ -18,11 +18,13 @@ from tests.support import browser
 from tests.support.server import AppServer
 
 NEW_PASSWORD = "fsck admin password 1"
+# Above the store's first write batch (1 MiB): only an upload past it has a temp file while it arrives.
+MAX_UPLOAD_MB = 4
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    server = AppServer(tmp_path_factory.mktemp("fsck"), extra_env={"SCHOOLCLOUD_MAX_UPLOAD_MB": "1"}).start()
+    server = AppServer(tmp_path_factory.mktemp("fsck"), extra_env={"SCHOOLCLOUD_MAX_UPLOAD_MB": str(MAX_UPLOAD_MB)}).start()
     created = server.cli("bootstrap").stdout
     server.admin_password = re.search(r"^password: (\S+)$", created, re.M).group(1)
     yield server
@@ -76,7 +78,7 @@ async def test_fsck_finds_and_repairs_orphans_missing_objects_and_usage(server, 
         keep = (await http.post(f"/api/v1/files/upload/{root}", params={"name": "bleibt.txt"}, content=b"ok")).json()
         lost = (await http.post(f"/api/v1/files/upload/{root}", params={"name": "weg.txt"}, content=b"lost")).json()
         too_big = await http.post(f"/api/v1/files/upload/{root}", params={"name": "gross.bin"},
-                                  content=b"x" * (1024 * 1024 + 1))
+                                  content=b"x" * (MAX_UPLOAD_MB * 1024 * 1024 + 1))
         assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "file_too_large"
     assert fsck(server).returncode == 0
 
@@ -141,7 +143,7 @@ async def test_kill_during_upload_leaves_a_consistent_store(server, store):
         before = sql(server, "SELECT count(*) FROM file_version")[0][0]
 
         async def slow_body():
-            for _ in range(2000):
+            for _ in range(2000):  # 8 MB: the temp file is created after the first MiB
                 yield b"k" * 4096
                 await asyncio.sleep(0.01)
 

@@ -3,10 +3,12 @@ and the limits of mapping keys onto a directory tree."""
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import hashlib
 import mmap
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -195,3 +197,68 @@ async def test_a_filesystem_refusing_the_alignment_gets_buffered_writes(tmp_path
     stored = await store.put("big/object", pieces(data, 100_003))
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert (tmp_path / "big" / "object").read_bytes() == data
+
+
+async def test_a_small_put_takes_one_worker_thread_hop(tmp_path, monkeypatch):
+    """An object smaller than one write batch is created, written, fsynced and renamed by a single
+    call into a worker thread (each hand-off costs the event loop and a thread a wake-up; before,
+    the temp file was created in a hop of its own)."""
+    store = LocalStore(tmp_path)
+    loop = asyncio.get_running_loop()
+    hops = []
+    run_in_executor = loop.run_in_executor
+
+    def counted(executor, func, *args):
+        if getattr(func, "__module__", "").startswith("storage."):  # not the loop's other users
+            hops.append(func)
+        return run_in_executor(executor, func, *args)
+
+    monkeypatch.setattr(loop, "run_in_executor", counted)
+    data = os.urandom(100_000)
+    await store.put("ab/cd/small", pieces(data, 16 * 1024))
+    assert hops == [store._finish]
+    assert (tmp_path / "ab" / "cd" / "small").read_bytes() == data
+    assert list(store.temp_dir.iterdir()) == []
+
+
+_mkdirs: list[str] | None = None  # what os.mkdir was called with, while a test records it
+
+
+def _record_mkdir(event: str, args: tuple) -> None:
+    if event == "os.mkdir" and _mkdirs is not None:
+        _mkdirs.append(os.fsdecode(args[0]))
+
+
+@pytest.fixture
+def mkdirs():
+    global _mkdirs
+    if not getattr(sys, "_storage_local_mkdir_hook", False):  # audit hooks cannot be removed
+        sys.addaudithook(_record_mkdir)
+        sys._storage_local_mkdir_hook = True  # type: ignore[attr-defined]
+    _mkdirs = []
+    try:
+        yield _mkdirs
+    finally:
+        _mkdirs = None
+
+
+async def test_shard_directories_are_made_once_and_again_when_removed(tmp_path, mkdirs):
+    """A put into a shard directory the store has already used calls no mkdir (before, every put
+    tried os.mkdir on each level of its key); one removed underneath is made again."""
+    store = LocalStore(tmp_path)
+    mkdirs.clear()  # its temp directory
+    await store.put("ab/cd/first", chunks_of(b"1"))
+    assert mkdirs == [str(tmp_path / "ab"), str(tmp_path / "ab" / "cd")]
+
+    mkdirs.clear()
+    await store.put("ab/cd/second", chunks_of(b"2"))
+    await store.put("ab/ef/third", chunks_of(b"3"))
+    assert mkdirs == [str(tmp_path / "ab" / "ef")]
+
+    mkdirs.clear()
+    shutil.rmtree(tmp_path / "ab")
+    await store.put("ab/cd/fourth", chunks_of(b"4"))
+    assert (tmp_path / "ab" / "cd" / "fourth").read_bytes() == b"4"
+    assert mkdirs == [str(tmp_path / "ab"), str(tmp_path / "ab" / "cd")]
+    assert await keys(store) == ["ab/cd/fourth"]
+    assert list(store.temp_dir.iterdir()) == []
