@@ -184,7 +184,10 @@ class LocalStore(ObjectStore):
             directory = os.path.dirname(directory)
 
     def _make_parents(self, directory: str) -> list[str]:
-        """mkdir -p that reports which directories it created (their parents need an fsync)."""
+        """mkdir -p that reports the directories whose parents need an fsync: those it created, and
+        those it found but does not know yet (another put or process may have just created one and
+        not fsynced its parent yet; an object renamed into it must not depend on that). Once known,
+        a directory costs nothing more."""
         created = []
         current = self._root
         for part in directory[len(self._root) + 1 :].split("/") if directory != self._root else ():
@@ -193,10 +196,10 @@ class LocalStore(ObjectStore):
                 continue
             try:
                 os.mkdir(current)
-                created.append(current)
             except FileExistsError:
                 if not os.path.isdir(current):
                     raise NotADirectoryError(f"{current} is an object, not a directory") from None
+            created.append(current)
         return created
 
     async def _discard(self, steps: tuple[asyncio.Future[Any] | None, ...], temp: _TempFile) -> None:

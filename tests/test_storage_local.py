@@ -242,6 +242,29 @@ def mkdirs():
         _mkdirs = None
 
 
+async def test_a_shard_directory_made_by_someone_else_has_its_parent_fsynced_once(tmp_path, monkeypatch):
+    """Another process (or put) may have just made the shard and not yet fsynced its parent: an object
+    renamed into it would then vanish with the directory in a power loss although its row was
+    committed. So a directory found rather than made gets its parent fsynced too, once."""
+    store = LocalStore(tmp_path)
+    (tmp_path / "ab" / "cd").mkdir(parents=True)  # as another worker process would, a moment earlier
+    synced = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    await store.put("ab/cd/first", chunks_of(b"1"))
+    assert {str(tmp_path), str(tmp_path / "ab")} <= set(synced)  # the parents of ab and of ab/cd
+
+    synced.clear()
+    await store.put("ab/cd/second", chunks_of(b"2"))
+    # now known: only the object (still under its temp name) and the shard it goes into
+    assert [path for path in synced if not path.startswith(str(store.temp_dir))] == [str(tmp_path / "ab" / "cd")]
+
+
 async def test_shard_directories_are_made_once_and_again_when_removed(tmp_path, mkdirs):
     """A put into a shard directory the store has already used calls no mkdir (before, every put
     tried os.mkdir on each level of its key); one removed underneath is made again."""
